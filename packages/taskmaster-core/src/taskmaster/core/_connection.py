@@ -1,0 +1,215 @@
+"""Framed connections over stream sockets.
+
+:class:`Connection` is the parent's and the proxy's side: non-blocking, driven
+by a selector.  A send writes what the socket takes at once and keeps the
+rest, as views of the caller's buffers, until the selector says the socket is
+writable again.  :class:`BlockingConnection` is the child runtime's side,
+which has nothing else to do while it waits.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+from collections import deque
+from typing import Any
+
+from .protocol import DEFAULT_MAX_FRAME_SIZE, Bytes, Frame, FrameDecoder
+
+_MAX_PIECES = 512
+_SOCKET_BUFFER = 1 << 21
+
+_owned: set[int] = set()
+
+
+def own(fd: int) -> int:
+    """Note ``fd`` as the taskmaster's, so a forked child can let go of it."""
+    _owned.add(fd)
+    return fd
+
+
+def disown(fd: int) -> None:
+    _owned.discard(fd)
+
+
+def close_owned_descriptors(keep: tuple[int, ...] = ()) -> None:
+    """In a freshly forked child: close the parent's taskmaster descriptors.
+
+    A forked worker must not hold the parent's ends of its siblings' sockets,
+    or a sibling could not see the parent go away.
+    """
+    for fd in list(_owned):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _owned.clear()
+
+
+def tune_socket(sock: socket.socket) -> None:
+    """Give a socket buffers large enough for bulk results."""
+    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, _SOCKET_BUFFER)
+        except OSError:
+            pass
+
+
+def socket_pair() -> tuple[socket.socket, socket.socket]:
+    """A connected pair of stream sockets with tuned buffers."""
+    parent, child = socket.socketpair()
+    tune_socket(parent)
+    tune_socket(child)
+    return parent, child
+
+
+class Connection:
+    """A non-blocking framed connection registered with a selector.
+
+    The selector key's ``data`` is the connection itself; ``owner`` is who
+    its frames are for (an instance, or a proxy link), set by that owner.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        selector: selectors.BaseSelector,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> None:
+        sock.setblocking(False)
+        self.sock = sock
+        self.decoder = FrameDecoder(max_frame_size)
+        self.closed = False
+        self.owner: Any = None
+        self._selector = selector
+        self._outbox: deque[memoryview] = deque()
+        own(sock.fileno())
+        selector.register(sock, selectors.EVENT_READ, self)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def send(self, pieces: list[Bytes]) -> None:
+        """Send one frame's pieces; what the socket does not take now waits."""
+        if self.closed:
+            return
+        if self._outbox:
+            self._outbox.extend(memoryview(piece).cast("B") for piece in pieces)
+            return
+        try:
+            sent = self.sock.sendmsg(pieces)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            return
+        total = sum(memoryview(piece).nbytes for piece in pieces)
+        if sent < total:
+            self._keep(pieces, sent)
+            self._selector.modify(
+                self.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, self
+            )
+
+    def flush(self) -> None:
+        """Write what waits in the outbox; called when the socket is writable."""
+        outbox = self._outbox
+        while outbox:
+            pieces = [outbox[i] for i in range(min(len(outbox), _MAX_PIECES))]
+            try:
+                sent = self.sock.sendmsg(pieces)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                outbox.clear()
+                break
+            while sent and outbox:
+                head = outbox[0]
+                if head.nbytes <= sent:
+                    sent -= head.nbytes
+                    outbox.popleft()
+                else:
+                    outbox[0] = head[sent:]
+                    sent = 0
+        if not self.closed:
+            self._selector.modify(self.sock, selectors.EVENT_READ, self)
+
+    def pending_output(self) -> bool:
+        return bool(self._outbox)
+
+    def receive(self) -> list[Frame] | None:
+        """Every complete frame now readable; None once the peer has closed.
+
+        Raises ProtocolError for a malformed stream.
+        """
+        frames: list[Frame] = []
+        while True:
+            try:
+                more = self.decoder.read_from(self.sock)
+            except (BlockingIOError, InterruptedError):
+                return frames
+            except OSError:
+                more = None
+            if more is None:
+                return frames or None
+            frames += more
+            if len(frames) >= 64:
+                return frames
+
+    def _keep(self, pieces: list[Bytes], sent: int) -> None:
+        for piece in pieces:
+            view = memoryview(piece).cast("B")
+            if sent >= view.nbytes:
+                sent -= view.nbytes
+                continue
+            self._outbox.append(view[sent:])
+            sent = 0
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._outbox.clear()
+        try:
+            self._selector.unregister(self.sock)
+        except (KeyError, ValueError):
+            pass
+        disown(self.sock.fileno())
+        self.sock.close()
+
+
+class BlockingConnection:
+    """The child runtime's side of a framed connection."""
+
+    def __init__(
+        self, sock: socket.socket, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    ) -> None:
+        sock.setblocking(True)
+        self.sock = sock
+        self.decoder = FrameDecoder(max_frame_size)
+        self._ready: deque[Frame] = deque()
+
+    def send(self, pieces: list[Bytes]) -> None:
+        views = [memoryview(piece).cast("B") for piece in pieces]
+        while views:
+            sent = self.sock.sendmsg(views[:_MAX_PIECES])
+            while sent and views:
+                if views[0].nbytes <= sent:
+                    sent -= views.pop(0).nbytes
+                else:
+                    views[0] = views[0][sent:]
+                    sent = 0
+            while views and not views[0].nbytes:
+                views.pop(0)
+
+    def receive(self) -> Frame:
+        """The next frame; EOFError when the other side has gone."""
+        while not self._ready:
+            frames = self.decoder.read_from(self.sock)
+            if frames is None:
+                raise EOFError("the connection to the parent is closed")
+            self._ready.extend(frames)
+        return self._ready.popleft()
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,0 +1,251 @@
+"""The parent's side of one running worker instance.
+
+An instance holds a small window of assignments: the first is running, the
+rest were handed over early so the worker never waits for the parent between
+two short tasks.  Frames from the instance settle the head of the window in
+order.  When the instance ends, the running task fails with the reason and
+the tasks that never started go back to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ._connection import Connection
+from ._errors import ProtocolError, TaskmasterError, TaskTimeoutError
+from ._remote import pack_error, unpack_error
+from ._sides import Side, method_side
+from ._task import TaskInterface, apply_fields, returning_fields, task_error
+from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_message
+from .worker import Worker, WorkerHandle
+
+if TYPE_CHECKING:
+    from ._promise import TaskPromise
+
+logger = logging.getLogger(__name__)
+
+# A worker whose tasks take less than this (seconds, moving average) is
+# handed its next task before the current one ends.
+PREFETCH_BELOW = 0.005
+
+
+class Assignment:
+    """One task on its way through an instance."""
+
+    __slots__ = ("is_init", "promise", "started", "task", "task_id", "timeout")
+
+    def __init__(
+        self,
+        task: TaskInterface,
+        promise: TaskPromise | None,
+        task_id: int,
+        timeout: float | None,
+        is_init: bool = False,
+    ) -> None:
+        self.task = task
+        self.promise = promise
+        self.task_id = task_id
+        self.timeout = timeout
+        self.is_init = is_init
+        self.started: float | None = None
+
+
+class Settle:
+    """What the taskmaster does when an instance settles or returns a task."""
+
+    def finished(self, assignment: Assignment, result: Any) -> None: ...
+
+    def failed(self, assignment: Assignment, error: Exception) -> None: ...
+
+    def requeue(self, assignments: list[Assignment]) -> None: ...
+
+
+class Instance:
+    """One running instance of a worker, reached over a (possibly shared) connection."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        connection: Connection,
+        handle: WorkerHandle,
+        channel: int = 0,
+        label: str = "worker",
+    ) -> None:
+        self.worker = worker
+        self.connection = connection
+        self.handle = handle
+        self.channel = channel
+        self.label = label
+        self.window: deque[Assignment] = deque()
+        self.ready = False
+        self.gone = False
+        self.average: float | None = None
+        if not channel:
+            connection.owner = self
+        connection.send([encode_hello(os.getpid(), channel)])
+
+    def capacity(self) -> int:
+        """How many assignments the window may hold now."""
+        if self.average is not None and self.average < PREFETCH_BELOW:
+            return 2
+        return 1
+
+    def deadline(self) -> float | None:
+        if not self.window:
+            return None
+        head = self.window[0]
+        if head.started is None or not head.timeout:
+            return None
+        return head.started + head.timeout
+
+    def assign(self, assignment: Assignment) -> None:
+        """Send ``assignment`` to the instance.  Raises TaskmasterError naming
+        the field when the task cannot be pickled; nothing is sent then."""
+        pieces = encode_task(assignment, self.channel)
+        self.window.append(assignment)
+        if len(self.window) == 1 and self.ready:
+            assignment.started = time.monotonic()
+        self._send(pieces)
+
+    def _send(self, pieces: list[Any]) -> None:
+        self.connection.send(pieces)
+
+    def _message(self, kind: MessageKind, message: Any) -> None:
+        self.connection.send(encode_message(kind, message, self.channel))
+
+    def handle_frame(self, frame: Frame, settle: Settle) -> None:
+        """Act on one frame from the instance."""
+        kind = frame.kind
+        if kind is MessageKind.RESULT or kind is MessageKind.ERROR:
+            self._settle_head(frame, settle)
+        elif kind is MessageKind.CALL:
+            self._answer_call(frame)
+        elif kind is MessageKind.WARNING:
+            _task_id, warning = frame.load()
+            warning.show()
+        elif kind is MessageKind.HELLO:
+            check_hello(frame)
+        elif kind is MessageKind.READY:
+            self.ready = True
+            if self.window and self.window[0].started is None:
+                self.window[0].started = time.monotonic()
+        else:
+            raise ProtocolError(f"a worker instance does not send {kind.name}")
+
+    def _settle_head(self, frame: Frame, settle: Settle) -> None:
+        if not self.window:
+            raise ProtocolError(f"{frame.kind.name} arrived while no task was running")
+        head = self.window.popleft()
+        now = time.monotonic()
+        self._measure(head, now)
+        if self.window:
+            self.window[0].started = now
+
+        try:
+            task_id, outcome, fields = frame.load()
+        except Exception as error:
+            what = "result" if frame.kind is MessageKind.RESULT else "error"
+            settle.failed(head, task_error(head.task, f"unpickling the {what}", error))
+            return
+        if task_id is not None and task_id != head.task_id:
+            raise ProtocolError(
+                f"expected the outcome of task {head.task_id}, got {task_id}"
+            )
+        apply_fields(head.task, fields)
+        if frame.kind is MessageKind.RESULT:
+            settle.finished(head, outcome)
+        else:
+            settle.failed(head, unpack_error(outcome))
+
+    def _measure(self, head: Assignment, now: float) -> None:
+        if head.started is None:
+            return
+        took = now - head.started
+        self.average = took if self.average is None else 0.8 * self.average + 0.2 * took
+
+    def _answer_call(self, frame: Frame) -> None:
+        call_id, task_id, name, args, kwargs, fields = frame.load()
+        task = self._task(task_id)
+        apply_fields(task, fields)
+        try:
+            method = getattr(task, name)
+            if method_side(method) is Side.CHILD:
+                raise ValueError(
+                    f"{name} is marked @on_child and cannot be called on the parent"
+                )
+            value = method(*args, **kwargs)
+        except Exception as error:
+            answer = (call_id, pack_error(error), returning_fields(task))
+            self._message(MessageKind.ANSWER_ERROR, answer)
+            return
+        try:
+            fields = returning_fields(task)
+            pieces = encode_message(
+                MessageKind.ANSWER, (call_id, value, fields), self.channel
+            )
+        except Exception as error:
+            failure = task_error(task, f"pickling the return value of {name}()", error)
+            self._message(MessageKind.ANSWER_ERROR, (call_id, pack_error(failure), {}))
+            return
+        self._send(pieces)
+
+    def _task(self, task_id: int) -> TaskInterface:
+        for assignment in self.window:
+            if assignment.task_id == task_id:
+                return assignment.task
+        raise ProtocolError(
+            f"a call arrived for task {task_id}, which is not running here"
+        )
+
+    def end(self, error: TaskmasterError, settle: Settle) -> None:
+        """The instance is gone: fail the running task, requeue the others."""
+        if self.gone:
+            return
+        self.gone = True
+        window, self.window = self.window, deque()
+        if window:
+            # The head fails even if the instance died before taking it, so a
+            # worker that cannot start fails tasks instead of looping forever.
+            settle.failed(window.popleft(), error)
+        if window:
+            settle.requeue(list(window))
+
+    def time_out(self, settle: Settle) -> None:
+        head = self.window[0]
+        limit = head.timeout
+        self.end(
+            TaskTimeoutError(
+                f"{type(head.task).__name__} ran longer than its timeout of {limit} s"
+            ),
+            settle,
+        )
+
+    def send_stop(self) -> None:
+        self._message(MessageKind.STOP, None)
+
+
+def encode_task(assignment: Assignment, channel: int = 0) -> list[Any]:
+    """The RUN frame of an assignment; TaskmasterError naming the field if it
+    cannot be pickled."""
+    task = assignment.task
+    try:
+        return encode_message(MessageKind.RUN, (assignment.task_id, task), channel)
+    except Exception as error:
+        raise _unpicklable_task(task, error) from error
+
+
+def _unpicklable_task(task: TaskInterface, error: Exception) -> TaskmasterError:
+    import cloudpickle
+
+    from ._task import outgoing_fields
+
+    for name, value in outgoing_fields(task).items():
+        try:
+            cloudpickle.dumps(value, protocol=5)
+        except Exception:
+            return task_error(task, f"pickling field {name!r}", error)
+    return task_error(task, "pickling the task", error)

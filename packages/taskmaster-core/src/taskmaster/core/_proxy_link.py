@@ -1,0 +1,115 @@
+"""The parent's side of a running proxy: one connection, many instances.
+
+Frames on channel 0 are for the link itself; every other channel belongs to
+one worker instance hosted by the proxy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import selectors
+from typing import TYPE_CHECKING, Any
+
+from ._connection import Connection
+from ._errors import ProtocolError, WorkerFailedError
+from ._instance import Instance, Settle
+from ._options import TaskmasterOptions
+from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_message
+from .worker import ExitStatus, Worker, WorkerHandle
+
+if TYPE_CHECKING:
+    from .proxy import Proxy
+
+logger = logging.getLogger(__name__)
+
+
+class RemoteHandle(WorkerHandle):
+    """A worker instance that lives in a proxy: killing it is a message."""
+
+    def __init__(self, link: ProxyLink, channel: int) -> None:
+        self._link = link
+        self._channel = channel
+
+    def kill(self) -> None:
+        self._link.terminate(self._channel)
+
+    def wait(self, timeout: float | None) -> ExitStatus | None:
+        return None
+
+
+class ProxyLink:
+    """A proxy process started by this taskmaster, and the instances it hosts."""
+
+    def __init__(
+        self, proxy: Proxy, handle: WorkerHandle, selector: selectors.BaseSelector
+    ) -> None:
+        self.proxy = proxy
+        self.handle = handle
+        self.connection = Connection(handle.sock, selector)
+        self.connection.owner = self
+        self.instances: dict[int, Instance] = {}
+        self._channels = itertools.count(1)
+        self.connection.send([encode_hello(os.getpid())])
+        logger.debug("proxy %s started, pid %s", type(proxy).__name__, handle.pid)
+
+    def start_instance(
+        self, worker: Worker, options: TaskmasterOptions, label: str
+    ) -> Instance:
+        channel = next(self._channels)
+        self.connection.send(
+            encode_message(MessageKind.START, (channel, worker, options))
+        )
+        instance = Instance(
+            worker, self.connection, RemoteHandle(self, channel), channel, label
+        )
+        self.instances[channel] = instance
+        return instance
+
+    def terminate(self, channel: int) -> None:
+        self.instances.pop(channel, None)
+        self.connection.send(encode_message(MessageKind.TERMINATE, channel))
+
+    def detach(self, instance: Instance) -> None:
+        self.instances.pop(instance.channel, None)
+
+    def handle_frame(self, frame: Frame, settle: Settle) -> Instance | None:
+        """Act on a frame; return the instance that ended, if one did."""
+        if frame.channel:
+            instance = self.instances.get(frame.channel)
+            if instance is not None:
+                instance.handle_frame(frame, settle)
+            return None
+        if frame.kind is MessageKind.HELLO:
+            check_hello(frame)
+            return None
+        if frame.kind is MessageKind.EXITED:
+            channel, exitcode, signal, report = frame.load()
+            instance = self.instances.pop(channel, None)
+            if instance is not None:
+                status = ExitStatus(exitcode, signal, report)
+                instance.end(status.error(instance.label), settle)
+            return instance
+        raise ProtocolError(f"a proxy does not send {frame.kind.name} on channel 0")
+
+    def end(self, error: WorkerFailedError, settle: Settle) -> list[Instance]:
+        """The proxy is gone: every instance on it ends with ``error``."""
+        instances = list(self.instances.values())
+        self.instances.clear()
+        for instance in instances:
+            instance.end(error, settle)
+        return instances
+
+    def stop(self) -> None:
+        self.connection.send(encode_message(MessageKind.STOP, None))
+
+    def close(self) -> None:
+        self.connection.close()
+        self.handle.close()
+        if self.proxy._link is self:
+            self.proxy._link = None
+
+
+def describe(link: Any) -> str:
+    return f"the {type(link.proxy).__name__} (pid {link.handle.pid})"

@@ -1,0 +1,648 @@
+"""The Taskmaster: queue, factories, workers and the event loop that joins them.
+
+Each ``update()`` takes these steps:
+
+1. hand out tasks: every idle worker first, then (for workers whose tasks are
+   short) a next task to busy ones; factories before the queue;
+2. wait in the selector for frames, instance exits or the nearest timeout;
+3. act on what arrived: results, errors, calls to the parent, warnings;
+4. time out the tasks past their deadline and replace their instances;
+5. return the tasks that finished.
+
+Nothing here polls: the only blocking call is ``selector.select`` with the
+time left until the next deadline.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import logging
+import os
+import selectors
+import time
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from ._connection import Connection, disown, own
+from ._detect import detect_workers
+from ._errors import ProtocolError, TaskmasterError, WorkerFailedError
+from ._factory import (
+    CloneTaskFactory,
+    InstanceTaskFactory,
+    TaskFactoryInterface,
+    factory_serves,
+)
+from ._inline import run_inline
+from ._instance import Assignment, Instance
+from ._options import TaskmasterOptions
+from ._promise import Promise, TaskPromise
+from ._proxy_link import ProxyLink
+from ._task import TaskInterface, check_task, check_timeout, set_error, set_result
+from .proxy import Proxy
+from .worker import InlineWorker, Worker
+
+logger = logging.getLogger(__name__)
+
+_EXIT_GRACE = 1.0
+_STOP_GRACE = 2.0
+
+Entry = tuple[TaskInterface, TaskPromise]
+
+
+class _ExitWatch:
+    """Selector data for an instance's pidfd: readable once the process ended."""
+
+    __slots__ = ("instance",)
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+
+
+class Taskmaster:
+    """Runs tasks on workers.  See the user guide for the whole story."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str | None, deque[Entry]] = {}
+        self._factories: list[TaskFactoryInterface] = []
+        self._workers: list[Worker] = []
+        self._instances: dict[Worker, Instance] = {}
+        self._inline_started: set[Worker] = set()
+        self._links: dict[Proxy, ProxyLink] = {}
+        self._options = TaskmasterOptions()
+        self._default_timeout: float | None = None
+        self._default_init_factory: TaskFactoryInterface | None = None
+        self._finished: list[TaskInterface] = []
+        self._selector: selectors.BaseSelector | None = None
+        self._task_ids = itertools.count(1)
+        self._instance_numbers = itertools.count(1)
+        self._waiter = _promise_waiter(self)
+
+    # -- tasks -----------------------------------------------------------------
+
+    def run_task(self, task: TaskInterface) -> TaskPromise:
+        """Queue ``task``; return its promise."""
+        self._queue_entry(self._accept(check_task(task)))
+        return task.get_promise()
+
+    def add_task_factory(self, factory: TaskFactoryInterface) -> Taskmaster:
+        if not isinstance(factory, TaskFactoryInterface):
+            raise TypeError(f"expected a task factory, got {type(factory).__name__}")
+        self._factories.append(factory)
+        return self
+
+    def get_tasks(self) -> list[TaskInterface]:
+        """The queued tasks that no worker has taken yet."""
+        return [task for queue in self._queues.values() for task, _ in queue]
+
+    def set_default_task_timeout(self, seconds: float | None) -> Taskmaster:
+        """The timeout of tasks whose own is None; 0 or None for no limit."""
+        self._default_timeout = check_timeout(seconds)
+        return self
+
+    def set_default_init_task_factory(
+        self, factory: TaskFactoryInterface | None
+    ) -> Taskmaster:
+        if factory is not None and not isinstance(factory, TaskFactoryInterface):
+            raise TypeError(f"expected a task factory, got {type(factory).__name__}")
+        self._default_init_factory = factory
+        return self
+
+    def set_default_init_task(
+        self, task: TaskInterface | type[TaskInterface] | None
+    ) -> Taskmaster:
+        """An init task for every new worker instance: a task instance is a
+        template (each instance runs a copy), a class is instantiated."""
+        if task is None:
+            return self.set_default_init_task_factory(None)
+        if isinstance(task, type):
+            if not issubclass(task, TaskInterface):
+                raise TypeError(f"expected a task class, got {task.__name__}")
+            return self.set_default_init_task_factory(InstanceTaskFactory(task))
+        return self.set_default_init_task_factory(CloneTaskFactory(check_task(task)))
+
+    # -- workers ---------------------------------------------------------------
+
+    def add_worker(self, worker: Worker) -> Taskmaster:
+        self._workers.append(_check_worker(worker))
+        return self
+
+    def add_workers(self, worker: Worker, count: int) -> Taskmaster:
+        """Add ``count`` copies of ``worker`` (they share its proxy and options)."""
+        _check_worker(worker)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"count is a whole number >= 0, not {count!r}")
+        self._workers += [copy.copy(worker) for _ in range(count)]
+        return self
+
+    def set_workers(self, workers: list[Worker]) -> Taskmaster:
+        """Replace every worker; instances of the old ones are stopped."""
+        new = [_check_worker(worker) for worker in workers]
+        for worker in self._workers:
+            if worker not in new:
+                self._retire(worker)
+        self._workers = new
+        return self
+
+    def auto_detect_workers(
+        self, count: int, load_from_env: bool = True, allow_count_override: bool = True
+    ) -> Taskmaster:
+        """Set ``count`` workers of the best kind for this platform and process,
+        or of the kind the ``TASKMASTER_*`` environment variables name."""
+        return self.set_workers(
+            detect_workers(count, load_from_env, allow_count_override)
+        )
+
+    def get_workers(self) -> list[Worker]:
+        return list(self._workers)
+
+    def get_proxies(self) -> list[Proxy]:
+        proxies: dict[int, Proxy] = {}
+        for worker in self._workers:
+            proxy = worker.get_proxy()
+            if proxy is not None:
+                proxies.setdefault(id(proxy), proxy)
+        return list(proxies.values())
+
+    # -- options ---------------------------------------------------------------
+
+    def set_bootstrap(self, path: str | os.PathLike[str] | None) -> Taskmaster:
+        self._options.set_bootstrap(path)
+        return self
+
+    def set_python_executable(self, path: str | os.PathLike[str] | None) -> Taskmaster:
+        self._options.set_python_executable(path)
+        return self
+
+    def get_options(self) -> TaskmasterOptions:
+        return self._options
+
+    # -- running ---------------------------------------------------------------
+
+    def update(self) -> list[TaskInterface]:
+        """Handle what is ready; return the tasks that finished since the last call.
+
+        Blocks until the next message or deadline when tasks are running and
+        nothing has finished yet.
+        """
+        self._fail_orphans()
+        self._dispatch()
+        if self._busy():
+            self._poll(0.0 if self._finished else self._wait_time())
+            self._expire()
+            self._dispatch()
+        finished, self._finished = self._finished, []
+        return finished
+
+    def is_running(self) -> bool:
+        """Whether tasks are queued, running, or finished but not yet returned."""
+        return bool(self._finished) or self._busy() or any(self._queues.values())
+
+    def wait(self) -> Taskmaster:
+        """Run until every task and factory is done."""
+        while True:
+            self.update()
+            if not self.is_running():
+                return self
+
+    def wait_until_all_tasks_are_assigned(self) -> Taskmaster:
+        """Run until no queued task waits for a worker (a good time to add more)."""
+        while True:
+            self.update()
+            if not any(self._queues.values()) or not self.is_running():
+                return self
+
+    def wait_and_handle_tasks(self) -> Iterator[TaskInterface]:
+        """Run and yield each task as it finishes."""
+        while True:
+            yield from self.update()
+            if not self.is_running():
+                return
+
+    def stop(self) -> Taskmaster:
+        """End every worker instance and proxy.  Running tasks fail with
+        WorkerFailedError; queued tasks stay queued for a later run."""
+        for worker in list(self._instances):
+            self._retire(worker)
+        for link in list(self._links.values()):
+            self._stop_link(link)
+        if self._selector is not None:
+            if hasattr(self._selector, "fileno"):
+                disown(self._selector.fileno())
+            self._selector.close()
+            self._selector = None
+        self._inline_started.clear()
+        return self
+
+    def __enter__(self) -> Taskmaster:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- settling (called by instances) -----------------------------------------
+
+    def finished(self, assignment: Assignment, result: Any) -> None:
+        set_result(assignment.task, result)
+        if not assignment.is_init:
+            self._finished.append(assignment.task)
+
+    def failed(self, assignment: Assignment, error: Exception) -> None:
+        set_error(assignment.task, error)
+        if not assignment.is_init:
+            self._finished.append(assignment.task)
+
+    def requeue(self, assignments: list[Assignment]) -> None:
+        for assignment in reversed(assignments):
+            if not assignment.is_init and assignment.promise is not None:
+                entry = (assignment.task, assignment.promise)
+                self._queues.setdefault(
+                    assignment.task.get_group(), deque()
+                ).appendleft(entry)
+
+    # -- handing out tasks -------------------------------------------------------
+
+    def _accept(self, task: TaskInterface) -> Entry:
+        promise = task.get_promise()
+        if promise._waiter is None and not promise.is_settled():
+            promise._waiter = self._waiter
+        return task, promise
+
+    def _queue_entry(self, entry: Entry) -> None:
+        self._queues.setdefault(entry[0].get_group(), deque()).append(entry)
+
+    def _dispatch(self) -> None:
+        if not self._workers:
+            if any(self._queues.values()):
+                raise TaskmasterError(
+                    "no workers: call add_worker(), add_workers() or auto_detect_workers() first"
+                )
+            return
+        for limit in (1, 2):
+            for worker in self._workers:
+                self._fill(worker, limit)
+
+    def _fill(self, worker: Worker, limit: int) -> None:
+        if isinstance(worker, InlineWorker):
+            if limit == 1:
+                entry = self._next_entry(worker.get_group())
+                if entry is not None:
+                    self._run_inline(worker, entry)
+            return
+        while True:
+            instance = self._instances.get(worker)
+            if instance is not None:
+                if len(instance.window) >= min(limit, instance.capacity()):
+                    return
+            entry = self._next_entry(worker.get_group())
+            if entry is None:
+                return
+            self._give(worker, entry)
+
+    def _next_entry(self, group: str | None) -> Entry | None:
+        for factory in self._factories:
+            if factory_serves(factory, group):
+                task = factory.create_next_task(group)
+                if task is not None:
+                    try:
+                        return self._accept(check_task(task))
+                    except TypeError as error:
+                        raise TypeError(
+                            f"{type(factory).__name__} returned a non-task: {error}"
+                        ) from None
+        queue = self._queues.get(group)
+        if queue:
+            return queue.popleft()
+        return None
+
+    def _give(self, worker: Worker, entry: Entry) -> None:
+        task, promise = entry
+        assignment = Assignment(
+            task, promise, next(self._task_ids), self._timeout_of(task)
+        )
+        instance = self._instances.get(worker)
+        if instance is None:
+            try:
+                instance = self._start(worker)
+            except Exception as error:
+                logger.debug("could not start %r: %r", worker, error)
+                failure = WorkerFailedError(
+                    f"could not start {type(worker).__name__}: {error}"
+                )
+                self.failed(assignment, failure)
+                return
+        try:
+            instance.assign(assignment)
+        except TaskmasterError as error:
+            self.failed(assignment, error)
+
+    def _timeout_of(self, task: TaskInterface) -> float | None:
+        timeout = task.get_timeout()
+        if timeout is None:
+            timeout = self._default_timeout
+        return timeout or None
+
+    def _init_task(self, worker: Worker) -> TaskInterface | None:
+        factory = worker.get_init_task_factory() or self._default_init_factory
+        if factory is None:
+            return None
+        task = factory.create_next_task(worker.get_group())
+        return None if task is None else check_task(task)
+
+    def _run_inline(self, worker: Worker, entry: Entry) -> None:
+        if worker not in self._inline_started:
+            self._inline_started.add(worker)
+            init = self._init_task(worker)
+            if init is not None:
+                self._settle_inline(Assignment(init, None, 0, None, is_init=True))
+        self._settle_inline(Assignment(entry[0], entry[1], 0, None))
+
+    def _settle_inline(self, assignment: Assignment) -> None:
+        ok, outcome = run_inline(assignment.task)
+        if ok:
+            self.finished(assignment, outcome)
+        else:
+            self.failed(assignment, outcome)
+
+    def _fail_orphans(self) -> None:
+        """Fail queued tasks whose group no worker serves (they could never run)."""
+        if not self._workers:
+            return
+        groups = {worker.get_group() for worker in self._workers}
+        for group, queue in self._queues.items():
+            if group not in groups and queue:
+                while queue:
+                    task, promise = queue.popleft()
+                    error = TaskmasterError(
+                        f"no worker serves the group {group!r} of this task"
+                    )
+                    self.failed(Assignment(task, promise, 0, None), error)
+
+    # -- instances ---------------------------------------------------------------
+
+    def _start(self, worker: Worker) -> Instance:
+        selector = self._ensure_selector()
+        options = _merge_options(worker.get_options(), self._options)
+        label = f"{type(worker).__name__} #{next(self._instance_numbers)}"
+        proxy = worker.get_proxy()
+        if proxy is not None:
+            instance = self._link(proxy).start_instance(worker, options, label)
+        else:
+            handle = worker.launch(options)
+            instance = Instance(
+                worker, Connection(handle.sock, selector), handle, 0, label
+            )
+            exit_fd = handle.exit_fileno()
+            if exit_fd is not None:
+                selector.register(exit_fd, selectors.EVENT_READ, _ExitWatch(instance))
+        logger.debug("%s started, pid %s", label, instance.handle.pid)
+        self._instances[worker] = instance
+
+        init = self._init_task(worker)
+        if init is not None:
+            init_assignment = Assignment(
+                init, None, next(self._task_ids), self._timeout_of(init), True
+            )
+            try:
+                instance.assign(init_assignment)
+            except TaskmasterError as error:
+                self.failed(init_assignment, error)
+        return instance
+
+    def _link(self, proxy: Proxy) -> ProxyLink:
+        link = self._links.get(proxy)
+        if link is None:
+            options = _merge_options(proxy.get_options(), self._options)
+            link = ProxyLink(proxy, proxy.launch(options), self._ensure_selector())
+            proxy._link = link
+            self._links[proxy] = link
+            exit_fd = link.handle.exit_fileno()
+            if exit_fd is not None:
+                self._ensure_selector().register(exit_fd, selectors.EVENT_READ, link)
+        return link
+
+    def _ensure_selector(self) -> selectors.BaseSelector:
+        if self._selector is None:
+            self._selector = selectors.DefaultSelector()
+            if hasattr(self._selector, "fileno"):
+                own(self._selector.fileno())
+        return self._selector
+
+    def _busy(self) -> bool:
+        return any(instance.window for instance in self._instances.values())
+
+    def _wait_time(self) -> float | None:
+        deadlines = [
+            d for d in (i.deadline() for i in self._instances.values()) if d is not None
+        ]
+        if not deadlines:
+            return None
+        return max(0.0, min(deadlines) - time.monotonic())
+
+    def _poll(self, timeout: float | None) -> None:
+        assert self._selector is not None
+        for key, mask in self._selector.select(timeout):
+            data = key.data
+            if isinstance(data, Connection):
+                if mask & selectors.EVENT_WRITE:
+                    data.flush()
+                if mask & selectors.EVENT_READ and not data.closed:
+                    self._read(data)
+            elif isinstance(data, _ExitWatch):
+                self._drain_and_end(data.instance)
+            elif isinstance(data, ProxyLink):
+                self._read(data.connection)
+
+    def _read(self, connection: Connection) -> None:
+        owner = connection.owner
+        try:
+            frames = connection.receive()
+        except ProtocolError as error:
+            self._broken(owner, error)
+            return
+        if frames is None:
+            self._ended(owner)
+            return
+        for frame in frames:
+            try:
+                if isinstance(owner, ProxyLink):
+                    ended = owner.handle_frame(frame, self)
+                    if ended is not None:
+                        self._forget(ended)
+                elif not owner.gone:
+                    owner.handle_frame(frame, self)
+            except ProtocolError as error:
+                self._broken(owner, error)
+                return
+
+    def _drain_and_end(self, instance: Instance) -> None:
+        if instance.gone:
+            return
+        while not instance.connection.closed and not instance.gone:
+            try:
+                frames = instance.connection.receive()
+            except ProtocolError as error:
+                self._broken(instance, error)
+                return
+            if not frames:
+                break
+            for frame in frames:
+                instance.handle_frame(frame, self)
+        self._ended(instance)
+
+    def _ended(self, owner: Instance | ProxyLink) -> None:
+        """The other end closed: reap it and fail what ran there."""
+        handle = owner.handle
+        status = handle.wait(_EXIT_GRACE)
+        if status is None:
+            handle.kill()
+            status = handle.wait(None)
+        if isinstance(owner, ProxyLink):
+            error = (
+                status.error(f"the proxy {type(owner.proxy).__name__}")
+                if status
+                else None
+            )
+            self._end_link(owner, error or WorkerFailedError("the proxy went away"))
+            return
+        logger.debug("%s ended: %s", owner.label, status)
+        owner.end(
+            status.error(owner.label)
+            if status
+            else WorkerFailedError(f"{owner.label} went away"),
+            self,
+        )
+        self._forget(owner)
+
+    def _broken(self, owner: Instance | ProxyLink, error: ProtocolError) -> None:
+        if isinstance(owner, ProxyLink):
+            owner.handle.kill()
+            owner.handle.wait(None)
+            self._end_link(
+                owner, WorkerFailedError(f"the proxy broke the protocol: {error}")
+            )
+            return
+        self._kill(
+            owner, WorkerFailedError(f"{owner.label} broke the protocol: {error}")
+        )
+
+    def _kill(self, instance: Instance, error: TaskmasterError) -> None:
+        instance.end(error, self)
+        instance.handle.kill()
+        instance.handle.wait(None)
+        self._forget(instance)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for instance in list(self._instances.values()):
+            deadline = instance.deadline()
+            if deadline is not None and now >= deadline:
+                instance.time_out(self)
+                instance.handle.kill()
+                instance.handle.wait(None)
+                self._forget(instance)
+
+    def _forget(self, instance: Instance) -> None:
+        """Release an instance that has ended; its worker starts a new one when needed."""
+        if self._instances.get(instance.worker) is instance:
+            del self._instances[instance.worker]
+        if instance.channel:
+            link = self._links.get(instance.worker.get_proxy())  # type: ignore[arg-type]
+            if link is not None:
+                link.detach(instance)
+            return
+        exit_fd = instance.handle.exit_fileno()
+        if exit_fd is not None and self._selector is not None:
+            try:
+                self._selector.unregister(exit_fd)
+            except (KeyError, ValueError):
+                pass
+        instance.connection.close()
+        instance.handle.close()
+
+    def _end_link(self, link: ProxyLink, error: TaskmasterError) -> None:
+        failure = (
+            error
+            if isinstance(error, WorkerFailedError)
+            else WorkerFailedError(str(error))
+        )
+        for instance in link.end(failure, self):
+            self._instances.pop(instance.worker, None)
+        exit_fd = link.handle.exit_fileno()
+        if exit_fd is not None and self._selector is not None:
+            try:
+                self._selector.unregister(exit_fd)
+            except (KeyError, ValueError):
+                pass
+        self._links.pop(link.proxy, None)
+        link.close()
+
+    def _retire(self, worker: Worker) -> None:
+        """Stop ``worker``'s instance: gracefully when idle, at once when busy."""
+        instance = self._instances.get(worker)
+        if instance is None:
+            return
+        if instance.window:
+            self._kill(
+                instance,
+                WorkerFailedError(
+                    f"the taskmaster stopped {instance.label} while the task ran"
+                ),
+            )
+            return
+        instance.send_stop()
+        instance.gone = True
+        if not instance.channel and instance.handle.wait(_STOP_GRACE) is None:
+            instance.handle.kill()
+            instance.handle.wait(None)
+        self._forget(instance)
+
+    def _stop_link(self, link: ProxyLink) -> None:
+        link.stop()
+        if link.handle.wait(_STOP_GRACE) is None:
+            link.handle.kill()
+            link.handle.wait(None)
+        self._end_link(link, WorkerFailedError("the taskmaster stopped the proxy"))
+
+    def __repr__(self) -> str:
+        queued = sum(len(queue) for queue in self._queues.values())
+        return f"<Taskmaster workers={len(self._workers)} queued={queued}>"
+
+
+def _check_worker(worker: object) -> Worker:
+    if not isinstance(worker, Worker):
+        raise TypeError(f"expected a worker, got {type(worker).__name__}")
+    return worker
+
+
+def _merge_options(
+    own: TaskmasterOptions | None, default: TaskmasterOptions
+) -> TaskmasterOptions:
+    """A worker's or proxy's options, with the taskmaster's filling the gaps."""
+    if own is None:
+        return default
+    return TaskmasterOptions(
+        own.get_bootstrap() or default.get_bootstrap(),
+        own._python_executable or default._python_executable,
+    )
+
+
+def _promise_waiter(taskmaster: Taskmaster) -> Any:
+    """``TaskPromise.wait()``: run the taskmaster until the promise settles.
+
+    Holds the taskmaster weakly, so promises never keep it alive.
+    """
+    reference = weakref.ref(taskmaster)
+
+    def wait_for(promise: Promise[Any]) -> None:
+        while not promise.is_settled():
+            current = reference()
+            if current is None:
+                return
+            current.update()
+            if not current.is_running() and not promise.is_settled():
+                return
+
+    return wait_for

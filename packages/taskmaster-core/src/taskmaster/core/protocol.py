@@ -1,0 +1,313 @@
+"""The wire protocol codec shared by every worker, runtime and proxy.
+
+``docs/protocol.md`` is the specification; this module is its reference
+implementation.  In short: every message is one frame::
+
+    header   16 bytes  kind u8 | flags u8 | buffer count u16 | channel u32 | payload length u64
+    lengths  8 bytes per out-of-band buffer (u64 each)
+    payload  pickle protocol 5 (cloudpickle), or raw bytes for HELLO
+    buffers  the out-of-band buffers, back to back
+
+All integers are big-endian.  Channel 0 is a direct connection; a proxy
+multiplexes worker instances by their channel number.  Large buffers inside a
+payload (``bytearray``, ``memoryview``, NumPy arrays, anything exposing
+``PickleBuffer``) travel out of band: written from the object's own memory with
+``sendmsg`` and read into one allocation on the other side, with no copies in
+between.
+"""
+
+from __future__ import annotations
+
+import enum
+import pickle
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import cloudpickle
+
+from ._errors import ProtocolError
+
+PROTOCOL_VERSION = 1
+"""Bumped whenever a frame or a message changes shape."""
+
+MAGIC = b"TASKMSTR"
+HEADER = struct.Struct("!BBHIQ")
+HELLO = struct.Struct("!8sHI")
+BUFFER_LENGTH = struct.Struct("!Q")
+
+DEFAULT_MAX_FRAME_SIZE = 1 << 32
+"""Frames larger than this (4 GiB) are refused before anything is allocated."""
+
+OUT_OF_BAND_THRESHOLD = 1 << 16
+"""Buffers at least this large (64 KiB) travel out of band."""
+
+_LARGE_FRAME = 1 << 20
+
+Bytes = Union[bytes, bytearray, memoryview]
+
+
+class MessageKind(enum.IntEnum):
+    """What a frame carries; the payload of each kind is listed in docs/protocol.md."""
+
+    HELLO = 1
+    READY = 2
+    RUN = 3
+    RESULT = 4
+    ERROR = 5
+    CALL = 6
+    ANSWER = 7
+    ANSWER_ERROR = 8
+    WARNING = 9
+    STOP = 10
+    TERMINATE = 11
+    START = 12
+    EXITED = 13
+
+
+_KINDS = frozenset(int(kind) for kind in MessageKind)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: its kind, channel, payload and out-of-band buffers."""
+
+    kind: MessageKind
+    channel: int
+    payload: Bytes
+    buffers: tuple[memoryview, ...] = ()
+
+    def load(self) -> Any:
+        """Unpickle the payload, handing the out-of-band buffers back to pickle."""
+        return loads(self.payload, self.buffers)
+
+
+def dumps(obj: Any) -> tuple[bytes, list[memoryview]]:
+    """Pickle ``obj`` with protocol 5; large contiguous buffers stay out of band."""
+    buffers: list[memoryview] = []
+
+    def out_of_band(buffer: pickle.PickleBuffer) -> bool:
+        try:
+            view = buffer.raw()
+        except BufferError:
+            return True
+        if view.nbytes < OUT_OF_BAND_THRESHOLD:
+            return True
+        buffers.append(view)
+        return False
+
+    payload = cloudpickle.dumps(obj, protocol=5, buffer_callback=out_of_band)
+    return payload, buffers
+
+
+def loads(payload: Bytes, buffers: Sequence[memoryview] = ()) -> Any:
+    """Unpickle a payload made by :func:`dumps`."""
+    return pickle.loads(payload, buffers=buffers)
+
+
+def encode_frame(
+    kind: MessageKind,
+    payload: Bytes = b"",
+    buffers: Sequence[Bytes] = (),
+    channel: int = 0,
+) -> list[Bytes]:
+    """The pieces of one frame, ready for ``socket.sendmsg``; nothing is copied."""
+    if len(buffers) > 0xFFFF:
+        raise ProtocolError(
+            f"a frame carries at most 65535 buffers, not {len(buffers)}"
+        )
+    header = HEADER.pack(kind, 0, len(buffers), channel, _nbytes(payload))
+    if not buffers:
+        return [header, payload]
+    lengths = b"".join(BUFFER_LENGTH.pack(_nbytes(buffer)) for buffer in buffers)
+    return [header, lengths, payload, *buffers]
+
+
+def encode_message(kind: MessageKind, message: Any, channel: int = 0) -> list[Bytes]:
+    """Pickle ``message`` and frame it."""
+    payload, buffers = dumps(message)
+    return encode_frame(kind, payload, buffers, channel)
+
+
+def encode_hello(pid: int, channel: int = 0) -> bytes:
+    """The HELLO frame each side sends first: magic, protocol version, pid."""
+    return b"".join(
+        encode_frame(
+            MessageKind.HELLO, HELLO.pack(MAGIC, PROTOCOL_VERSION, pid), (), channel
+        )
+    )
+
+
+def check_hello(frame: Frame) -> int:
+    """Validate the other side's HELLO; return its pid.
+
+    Raises ProtocolError naming both versions when they differ.
+    """
+    if frame.kind is not MessageKind.HELLO:
+        raise ProtocolError(f"expected HELLO as the first frame, got {frame.kind.name}")
+    if len(frame.payload) != HELLO.size:
+        raise ProtocolError(
+            f"HELLO payload has {len(frame.payload)} bytes, not {HELLO.size}"
+        )
+    magic, version, pid = HELLO.unpack(frame.payload)
+    if magic != MAGIC:
+        raise ProtocolError(f"HELLO carries magic {magic!r}, not {MAGIC!r}")
+    if version != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"protocol version mismatch: this side speaks version {PROTOCOL_VERSION}, "
+            f"the other side (pid {pid}) speaks version {version}"
+        )
+    return int(pid)
+
+
+def join(pieces: Sequence[Bytes]) -> bytes:
+    """One frame's pieces as a single bytes object (for tests and small writes)."""
+    return b"".join(pieces)
+
+
+def _nbytes(data: Bytes) -> int:
+    return data.nbytes if isinstance(data, memoryview) else len(data)
+
+
+class FrameDecoder:
+    """Turns a byte stream into frames, checking each header before allocating.
+
+    ``feed(data)`` takes bytes and returns every frame now complete.
+    ``read_from(sock)`` reads from a socket; a large frame is then received
+    straight into its own buffer, which the decoded frame's payload and
+    buffers are views of.
+    """
+
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+        self.max_frame_size = max_frame_size
+        self._pending = bytearray()
+        self._chunk = bytearray(1 << 18)
+        self._chunk_view = memoryview(self._chunk)
+        self._large: _LargeFrame | None = None
+
+    def at_boundary(self) -> bool:
+        """True when no frame is partly received (a clean place for EOF)."""
+        return not self._pending and self._large is None
+
+    def feed(self, data: Bytes) -> list[Frame]:
+        if self._large is not None:
+            taken = self._large.fill(data)
+            data = memoryview(data)[taken:]
+            if not self._large.complete():
+                return []
+            frames = [self._large.frame()]
+            self._large = None
+            return frames + self.feed(data) if len(data) else frames
+        self._pending += data
+        return self._drain()
+
+    def read_from(self, sock: Any) -> list[Frame] | None:
+        """Read what the socket has; None at end of stream.
+
+        Raises BlockingIOError when nothing is ready on a non-blocking socket.
+        """
+        large = self._large
+        if large is not None:
+            count = sock.recv_into(large.remaining_view())
+            if count == 0:
+                return None
+            large.filled += count
+            if not large.complete():
+                return []
+            self._large = None
+            return [large.frame()]
+        count = sock.recv_into(self._chunk_view)
+        if count == 0:
+            return None
+        return self.feed(self._chunk_view[:count])
+
+    def _drain(self) -> list[Frame]:
+        frames: list[Frame] = []
+        pending = self._pending
+        position = 0
+        while len(pending) - position >= HEADER.size:
+            kind, flags, count, channel, payload_size = HEADER.unpack_from(
+                pending, position
+            )
+            self._check_header(kind, flags, payload_size)
+            table_end = position + HEADER.size + count * BUFFER_LENGTH.size
+            if len(pending) < table_end:
+                break
+            lengths = [
+                BUFFER_LENGTH.unpack_from(pending, position + HEADER.size + i * 8)[0]
+                for i in range(count)
+            ]
+            body_size = payload_size + sum(lengths)
+            self._check_size(table_end - position + body_size)
+
+            available = len(pending) - table_end
+            if available >= body_size and not count:
+                payload = bytes(pending[table_end : table_end + payload_size])
+                frames.append(Frame(MessageKind(kind), channel, payload))
+                position = table_end + body_size
+                continue
+            if available >= body_size or count or body_size >= _LARGE_FRAME:
+                large = _LargeFrame(MessageKind(kind), channel, payload_size, lengths)
+                large.fill(memoryview(pending)[table_end : table_end + body_size])
+                position = table_end + min(available, body_size)
+                if large.complete():
+                    frames.append(large.frame())
+                    continue
+                self._large = large
+            break
+        del pending[:position]
+        if self._large is not None and pending:
+            rest, self._pending = bytes(pending), bytearray()
+            frames += self.feed(rest)
+        return frames
+
+    def _check_header(self, kind: int, flags: int, payload_size: int) -> None:
+        if kind not in _KINDS:
+            raise ProtocolError(f"unknown message kind {kind} (the stream is garbled?)")
+        if flags:
+            raise ProtocolError(f"frame flags must be 0, got {flags:#04x}")
+        self._check_size(HEADER.size + payload_size)
+
+    def _check_size(self, size: int) -> None:
+        if size > self.max_frame_size:
+            raise ProtocolError(
+                f"frame of {size} bytes exceeds the limit of {self.max_frame_size} bytes"
+            )
+
+
+class _LargeFrame:
+    """A frame whose body is received into one allocation of its own."""
+
+    __slots__ = ("body", "channel", "filled", "kind", "lengths", "payload_size")
+
+    def __init__(
+        self, kind: MessageKind, channel: int, payload_size: int, lengths: list[int]
+    ) -> None:
+        self.kind = kind
+        self.channel = channel
+        self.payload_size = payload_size
+        self.lengths = lengths
+        self.body = bytearray(payload_size + sum(lengths))
+        self.filled = 0
+
+    def fill(self, data: Bytes) -> int:
+        taken = min(len(self.body) - self.filled, _nbytes(data))
+        self.body[self.filled : self.filled + taken] = memoryview(data)[:taken]
+        self.filled += taken
+        return taken
+
+    def remaining_view(self) -> memoryview:
+        return memoryview(self.body)[self.filled :]
+
+    def complete(self) -> bool:
+        return self.filled == len(self.body)
+
+    def frame(self) -> Frame:
+        view = memoryview(self.body)
+        offset = self.payload_size
+        buffers = []
+        for length in self.lengths:
+            buffers.append(view[offset : offset + length])
+            offset += length
+        return Frame(self.kind, self.channel, view[: self.payload_size], tuple(buffers))

@@ -1,0 +1,59 @@
+"""The proxy base class: a process that hosts worker instances for the parent.
+
+A proxy speaks the same protocol as a worker, with one difference: frames
+carry a channel number, one per worker instance it hosts; channel 0 is the
+proxy itself (HELLO, START, TERMINATE, EXITED, STOP).  Subclasses implement
+:meth:`Proxy.launch`, which starts the proxy process.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from ._options import TaskmasterOptions
+
+if TYPE_CHECKING:
+    from ._proxy_link import ProxyLink
+    from .worker import WorkerHandle
+
+
+class Proxy(ABC):
+    """Base class of proxies.  One proxy serves many workers; the taskmaster
+    starts it when a worker that uses it first needs an instance, and starts a
+    new one after it died."""
+
+    _options: TaskmasterOptions | None = None
+    _link: ProxyLink | None = None
+
+    @classmethod
+    def is_supported(cls) -> bool:
+        return True
+
+    @abstractmethod
+    def launch(self, options: TaskmasterOptions) -> WorkerHandle:
+        """Start the proxy process; its handle's socket speaks the protocol."""
+
+    def set_options(self, options: TaskmasterOptions | None) -> Proxy:
+        if options is not None and not isinstance(options, TaskmasterOptions):
+            raise TypeError(f"expected TaskmasterOptions, got {type(options).__name__}")
+        self._options = options
+        return self
+
+    def get_options(self) -> TaskmasterOptions | None:
+        return self._options
+
+    def stop(self) -> Proxy:
+        """End the proxy process and every worker instance on it.
+
+        Tasks running on it fail with WorkerFailedError when the taskmaster
+        next updates; the next task starts a new proxy.
+        """
+        link = self._link
+        if link is not None:
+            link.handle.kill()
+        return self
+
+    def __repr__(self) -> str:
+        state = "running" if self._link is not None else "idle"
+        return f"<{type(self).__name__} {state}>"

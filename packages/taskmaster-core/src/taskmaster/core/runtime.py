@@ -1,0 +1,277 @@
+"""The child side: run the tasks that arrive on a connection.
+
+Data flow between a parent and one worker instance (direct, or relayed by a
+proxy that only rewrites channel numbers)::
+
+    parent                                        child runtime
+      HELLO  ------------------------------------>  (checks the version)
+             <------------------------------------  HELLO, READY
+      RUN(task id, task)  ----------------------->  task.run() starts
+             <------------------------------------  CALL(call id, method, args, fields)
+      ANSWER(call id, value, fields)  ----------->  call() returns
+             <------------------------------------  WARNING(task id, warning)
+             <------------------------------------  RESULT or ERROR(task id, ..., fields)
+      STOP  ------------------------------------->  the runtime returns
+
+The steps of one task: unpickle it, set it as the running task of this
+thread, route warnings to it, call ``run()``, send the outcome with the
+synchronised fields.  A RUN that arrives while a task runs (the parent may
+hand over the next task early) waits in a queue.  The runtime never decides
+anything about timeouts or failures: the parent does.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import itertools
+import logging
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import warnings
+from collections import deque
+from typing import Any
+
+from . import _warnings_hook
+from ._connection import BlockingConnection
+from ._context import current_runtime
+from ._errors import ProtocolError, TaskmasterError
+from ._promise import Promise
+from ._remote import pack_error, unpack_error
+from ._task import TaskInterface, apply_fields, returning_fields, task_error
+from ._warning import TaskWarning
+from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_message
+
+logger = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Serves one connection to a parent: the loop of a worker instance."""
+
+    is_sync = False
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.connection = BlockingConnection(sock)
+        self._runs: deque[Frame] = deque()
+        self._calls: dict[int, tuple[Promise[Any], TaskInterface]] = {}
+        self._call_ids = itertools.count(1)
+        self._task_id = 0
+
+    def serve(self) -> None:
+        """Greet the parent, then run tasks until STOP or the parent goes away."""
+        self.connection.send([encode_hello(os.getpid())])
+        self._send(MessageKind.READY, None)
+        try:
+            check_hello(self.connection.receive())
+            while True:
+                frame = (
+                    self._runs.popleft() if self._runs else self.connection.receive()
+                )
+                if frame.kind is MessageKind.RUN:
+                    self._run(frame)
+                elif frame.kind is MessageKind.STOP:
+                    return
+                elif frame.kind not in (MessageKind.ANSWER, MessageKind.ANSWER_ERROR):
+                    raise ProtocolError(f"a worker does not expect {frame.kind.name}")
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            return
+        finally:
+            self.connection.close()
+
+    def call(
+        self,
+        task: TaskInterface,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        return self.call_async(task, name, args, kwargs).wait()
+
+    def call_async(
+        self,
+        task: TaskInterface,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Promise[Any]:
+        call_id = next(self._call_ids)
+        message = (call_id, self._task_id, name, args, kwargs, returning_fields(task))
+        try:
+            pieces = encode_message(MessageKind.CALL, message)
+        except Exception as error:
+            raise _unpicklable_call(task, name, args, kwargs, error) from error
+        promise: Promise[Any] = Promise(self._wait_for)
+        self._calls[call_id] = (promise, task)
+        self.connection.send(pieces)
+        return promise
+
+    def _wait_for(self, promise: Promise[Any]) -> None:
+        """Read frames until ``promise`` settles; RUNs that arrive meanwhile wait."""
+        while not promise.is_settled():
+            frame = self.connection.receive()
+            if frame.kind is MessageKind.RUN:
+                self._runs.append(frame)
+            elif frame.kind in (MessageKind.ANSWER, MessageKind.ANSWER_ERROR):
+                self._answer(frame)
+            elif frame.kind is MessageKind.STOP:
+                raise EOFError("the parent stopped this worker during a call")
+            else:
+                raise ProtocolError(f"a worker does not expect {frame.kind.name}")
+
+    def _answer(self, frame: Frame) -> None:
+        call_id, outcome, fields = frame.load()
+        entry = self._calls.pop(call_id, None)
+        if entry is None:
+            return
+        promise, task = entry
+        apply_fields(task, fields)
+        if frame.kind is MessageKind.ANSWER:
+            promise.resolve(outcome)
+        else:
+            promise.reject(unpack_error(outcome))
+
+    def _run(self, frame: Frame) -> None:
+        try:
+            self._task_id, task = frame.load()
+        except Exception as error:
+            # The parent knows which task this was: the oldest one it sent.
+            failure = TaskmasterError(
+                f"the task could not be unpickled in the worker: {error!r}"
+            )
+            self._send(MessageKind.ERROR, (None, pack_error(failure), {}))
+            return
+
+        token = current_runtime.set((self, task))
+        _warnings_hook.begin(lambda message: self._warn(task, message))
+        try:
+            result = task.run()
+        except Exception as error:
+            self._send_error(task, error)
+        else:
+            self._send_result(task, result)
+        finally:
+            _warnings_hook.end()
+            current_runtime.reset(token)
+            self._calls.clear()
+            _flush_standard_streams()
+
+    def _warn(self, task: TaskInterface, message: warnings.WarningMessage) -> None:
+        warning = TaskWarning.from_message(message)
+        if not task.handle_warning(warning):
+            self._send(MessageKind.WARNING, (self._task_id, warning))
+
+    def _send_result(self, task: TaskInterface, result: Any) -> None:
+        try:
+            fields = returning_fields(task)
+            pieces = encode_message(MessageKind.RESULT, (self._task_id, result, fields))
+        except Exception as error:
+            what = _unpicklable_part(fields, error, "the result")
+            self._send_error(
+                task, task_error(task, f"pickling {what}", error), with_fields=False
+            )
+            return
+        self.connection.send(pieces)
+
+    def _send_error(
+        self, task: TaskInterface, error: BaseException, with_fields: bool = True
+    ) -> None:
+        packed = pack_error(error)
+        fields = returning_fields(task) if with_fields else {}
+        try:
+            pieces = encode_message(MessageKind.ERROR, (self._task_id, packed, fields))
+        except Exception as failure:
+            what = _unpicklable_part(fields, failure, "the error")
+            packed = pack_error(task_error(task, f"pickling {what}", failure))
+            pieces = encode_message(MessageKind.ERROR, (self._task_id, packed, {}))
+        self.connection.send(pieces)
+
+    def _send(self, kind: MessageKind, message: Any) -> None:
+        self.connection.send(encode_message(kind, message))
+
+
+def _unpicklable_part(fields: dict[str, Any], error: Exception, default: str) -> str:
+    """Which field could not be pickled, else ``default``."""
+    import cloudpickle
+
+    for name, value in fields.items():
+        try:
+            cloudpickle.dumps(value, protocol=5)
+        except Exception:
+            return f"field {name!r}"
+    return default
+
+
+def _unpicklable_call(
+    task: TaskInterface,
+    name: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    error: Exception,
+) -> TaskmasterError:
+    import cloudpickle
+
+    what = "the synchronised fields"
+    for position, value in [*enumerate(args), *kwargs.items()]:
+        try:
+            cloudpickle.dumps(value, protocol=5)
+        except Exception:
+            what = f"argument {position!r}"
+            break
+    return task_error(task, f"pickling {what} of the call to {name}()", error)
+
+
+def _flush_standard_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def watch_parent(sock: socket.socket) -> threading.Thread:
+    """Exit this process as soon as the parent's end of ``sock`` closes.
+
+    A task may run for hours without touching the connection; this thread
+    waits for the hang-up without reading, so the process never outlives
+    its parent even when the parent was killed with SIGKILL.
+    """
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLRDHUP)
+        while True:
+            try:
+                events = poller.poll()
+            except InterruptedError:
+                continue
+            if any(
+                mask
+                & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL)
+                for _, mask in events
+            ):
+                os._exit(70)
+
+    thread = threading.Thread(target=watch, name="taskmaster-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def serve_process(sock: socket.socket, crash_fd: int | None = None) -> None:
+    """Run a worker instance that owns this whole process (fork or spawn)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if crash_fd is not None:
+        faulthandler.enable(file=crash_fd, all_threads=False)
+    watch_parent(sock)
+    Runtime(sock).serve()
+
+
+def serve_spawned(config: dict[str, Any]) -> None:
+    """Entry point of a worker started by :func:`spawn_python` (ProcessWorker)."""
+    from ._process import spawned_socket
+
+    sock, crash_fd = spawned_socket(config)
+    serve_process(sock, crash_fd)

@@ -84,6 +84,9 @@ class Instance:
         self.ready = False
         self.gone = False
         self.average: float | None = None
+        # A forked or threaded instance has our __main__; anything else needs
+        # classes defined there pickled by value.
+        self.portable = bool(channel) or not worker.shares_main_module
         if not channel:
             connection.owner = self
         connection.send([encode_hello(os.getpid(), channel)])
@@ -105,7 +108,7 @@ class Instance:
     def assign(self, assignment: Assignment) -> None:
         """Send ``assignment`` to the instance.  Raises TaskmasterError naming
         the field when the task cannot be pickled; nothing is sent then."""
-        pieces = encode_task(assignment, self.channel)
+        pieces = encode_task(assignment, self.channel, self.portable)
         self.window.append(assignment)
         if len(self.window) == 1 and self.ready:
             assignment.started = time.monotonic()
@@ -115,7 +118,7 @@ class Instance:
         self.connection.send(pieces)
 
     def _message(self, kind: MessageKind, message: Any) -> None:
-        self.connection.send(encode_message(kind, message, self.channel))
+        self.connection.send(encode_message(kind, message, self.channel, self.portable))
 
     def handle_frame(self, frame: Frame, settle: Settle) -> None:
         """Act on one frame from the instance."""
@@ -228,12 +231,15 @@ class Instance:
         self._message(MessageKind.STOP, None)
 
 
-def encode_task(assignment: Assignment, channel: int = 0) -> list[Any]:
+def encode_task(
+    assignment: Assignment, channel: int = 0, portable: bool = True
+) -> list[Any]:
     """The RUN frame of an assignment; TaskmasterError naming the field if it
     cannot be pickled."""
     task = assignment.task
     try:
-        return encode_message(MessageKind.RUN, (assignment.task_id, task), channel)
+        message = (assignment.task_id, task)
+        return encode_message(MessageKind.RUN, message, channel, portable)
     except Exception as error:
         raise _unpicklable_task(task, error) from error
 

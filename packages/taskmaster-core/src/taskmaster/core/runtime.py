@@ -100,7 +100,7 @@ class Runtime:
         call_id = next(self._call_ids)
         message = (call_id, self._task_id, name, args, kwargs, returning_fields(task))
         try:
-            pieces = encode_message(MessageKind.CALL, message)
+            pieces = encode_message(MessageKind.CALL, message, portable=False)
         except Exception as error:
             raise _unpicklable_call(task, name, args, kwargs, error) from error
         promise: Promise[Any] = Promise(self._wait_for)
@@ -166,7 +166,9 @@ class Runtime:
     def _send_result(self, task: TaskInterface, result: Any) -> None:
         try:
             fields = returning_fields(task)
-            pieces = encode_message(MessageKind.RESULT, (self._task_id, result, fields))
+            pieces = encode_message(
+                MessageKind.RESULT, (self._task_id, result, fields), portable=False
+            )
         except Exception as error:
             what = _unpicklable_part(fields, error, "the result")
             self._send_error(
@@ -181,7 +183,9 @@ class Runtime:
         packed = pack_error(error)
         fields = returning_fields(task) if with_fields else {}
         try:
-            pieces = encode_message(MessageKind.ERROR, (self._task_id, packed, fields))
+            pieces = encode_message(
+                MessageKind.ERROR, (self._task_id, packed, fields), portable=False
+            )
         except Exception as failure:
             what = _unpicklable_part(fields, failure, "the error")
             packed = pack_error(task_error(task, f"pickling {what}", failure))
@@ -189,7 +193,7 @@ class Runtime:
         self.connection.send(pieces)
 
     def _send(self, kind: MessageKind, message: Any) -> None:
-        self.connection.send(encode_message(kind, message))
+        self.connection.send(encode_message(kind, message, portable=False))
 
 
 def _unpicklable_part(fields: dict[str, Any], error: Exception, default: str) -> str:

@@ -102,6 +102,10 @@ class Worker(ABC):
     #: taskmaster's (False where tasks run in the taskmaster's own process).
     isolates_crashes = True
 
+    #: Whether instances share this process's ``__main__`` module (forked
+    #: children and threads do), so its classes can be pickled by reference.
+    shares_main_module = False
+
     @classmethod
     def is_supported(cls) -> bool:
         """Whether this worker can run on this platform and in this process."""

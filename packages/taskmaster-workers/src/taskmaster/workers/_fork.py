@@ -24,6 +24,8 @@ class ForkWorker(Worker):
     forked workers from a threaded program.
     """
 
+    shares_main_module = True
+
     @classmethod
     def is_supported(cls) -> bool:
         return hasattr(os, "fork")

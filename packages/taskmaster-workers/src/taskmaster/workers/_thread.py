@@ -30,6 +30,7 @@ class ThreadWorker(Worker):
     """
 
     isolates_crashes = False
+    shares_main_module = True
 
     def launch(self, options: TaskmasterOptions) -> WorkerHandle:
         return ThreadHandle()

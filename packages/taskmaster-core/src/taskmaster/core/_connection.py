@@ -85,6 +85,8 @@ class Connection:
         self.owner: Any = None
         self._selector = selector
         self._outbox: deque[memoryview] = deque()
+        self._corked = False
+        self._watching_writes = False
         own(sock.fileno())
         selector.register(sock, selectors.EVENT_READ, self)
 
@@ -92,47 +94,47 @@ class Connection:
         return self.sock.fileno()
 
     def send(self, pieces: list[Bytes]) -> None:
-        """Send one frame's pieces; what the socket does not take now waits."""
+        """Send one frame's pieces; what the socket does not take now waits.
+
+        While the connection is corked the frame only joins the outbox, so
+        several frames leave in one ``sendmsg`` when it is uncorked.
+        """
         if self.closed:
             return
-        if self._outbox:
-            self._outbox.extend(memoryview(piece).cast("B") for piece in pieces)
-            return
-        try:
-            sent = self.sock.sendmsg(pieces)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            return
-        total = sum(memoryview(piece).nbytes for piece in pieces)
-        if sent < total:
-            self._keep(pieces, sent)
-            self._selector.modify(
-                self.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, self
-            )
+        self._outbox.extend(memoryview(piece).cast("B") for piece in pieces)
+        if not self._corked:
+            self.flush()
+
+    def cork(self) -> None:
+        self._corked = True
+
+    def uncork(self) -> None:
+        self._corked = False
+        self.flush()
 
     def flush(self) -> None:
-        """Write what waits in the outbox; called when the socket is writable."""
+        """Write what the socket takes of the outbox; watch for writability
+        while anything is left."""
         outbox = self._outbox
         while outbox:
             pieces = [outbox[i] for i in range(min(len(outbox), _MAX_PIECES))]
             try:
                 sent = self.sock.sendmsg(pieces)
             except (BlockingIOError, InterruptedError):
-                return
+                break
             except OSError:
+                # The peer is gone; the read side reports it.
                 outbox.clear()
                 break
-            while sent and outbox:
-                head = outbox[0]
-                if head.nbytes <= sent:
-                    sent -= head.nbytes
-                    outbox.popleft()
-                else:
-                    outbox[0] = head[sent:]
-                    sent = 0
-        if not self.closed:
-            self._selector.modify(self.sock, selectors.EVENT_READ, self)
+            _consume(outbox, sent)
+        self._watch_writes(bool(outbox))
+
+    def _watch_writes(self, wanted: bool) -> None:
+        if wanted == self._watching_writes or self.closed:
+            return
+        self._watching_writes = wanted
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if wanted else 0)
+        self._selector.modify(self.sock, events, self)
 
     def pending_output(self) -> bool:
         return bool(self._outbox)
@@ -156,15 +158,6 @@ class Connection:
             if len(frames) >= 64:
                 return frames
 
-    def _keep(self, pieces: list[Bytes], sent: int) -> None:
-        for piece in pieces:
-            view = memoryview(piece).cast("B")
-            if sent >= view.nbytes:
-                sent -= view.nbytes
-                continue
-            self._outbox.append(view[sent:])
-            sent = 0
-
     def close(self) -> None:
         if self.closed:
             return
@@ -176,6 +169,18 @@ class Connection:
             pass
         disown(self.sock.fileno())
         self.sock.close()
+
+
+def _consume(outbox: deque[memoryview], sent: int) -> None:
+    """Drop ``sent`` bytes from the front of ``outbox``."""
+    while sent and outbox:
+        head = outbox[0]
+        if head.nbytes <= sent:
+            sent -= head.nbytes
+            outbox.popleft()
+        else:
+            outbox[0] = head[sent:]
+            sent = 0
 
 
 class BlockingConnection:

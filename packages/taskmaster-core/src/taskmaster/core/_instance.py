@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 # A worker whose tasks take less than this (seconds, moving average) is
 # handed its next task before the current one ends.
 PREFETCH_BELOW = 0.005
+PREFETCH_WINDOW = 2
 
 
 class Assignment:
@@ -93,9 +94,9 @@ class Instance:
 
     def capacity(self) -> int:
         """How many assignments the window may hold now."""
-        if self.average is not None and self.average < PREFETCH_BELOW:
-            return 2
-        return 1
+        if self.average is None or self.average >= PREFETCH_BELOW:
+            return 1
+        return PREFETCH_WINDOW
 
     def deadline(self) -> float | None:
         if not self.window:

@@ -47,6 +47,7 @@ from .worker import InlineWorker, Worker
 logger = logging.getLogger(__name__)
 
 _EXIT_GRACE = 1.0
+_MAX_WINDOW = 8
 _STOP_GRACE = 2.0
 
 Entry = tuple[TaskInterface, TaskPromise]
@@ -280,9 +281,17 @@ class Taskmaster:
                     "no workers: call add_worker(), add_workers() or auto_detect_workers() first"
                 )
             return
-        for limit in (1, 2):
-            for worker in self._workers:
-                self._fill(worker, limit)
+        corked = [i.connection for i in self._instances.values() if not i.channel]
+        corked += [link.connection for link in self._links.values()]
+        for connection in corked:
+            connection.cork()
+        try:
+            for limit in (1, _MAX_WINDOW):
+                for worker in self._workers:
+                    self._fill(worker, limit)
+        finally:
+            for connection in corked:
+                connection.uncork()
 
     def _fill(self, worker: Worker, limit: int) -> None:
         if isinstance(worker, InlineWorker):

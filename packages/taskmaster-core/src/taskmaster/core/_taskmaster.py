@@ -240,6 +240,14 @@ class Taskmaster:
     def __enter__(self) -> Taskmaster:
         return self
 
+    def __del__(self) -> None:
+        # A taskmaster dropped without stop() still reaps its workers.
+        try:
+            if self._instances or self._links:
+                self.stop()
+        except Exception:
+            pass
+
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
@@ -276,7 +284,7 @@ class Taskmaster:
 
     def _dispatch(self) -> None:
         if not self._workers:
-            if any(self._queues.values()):
+            if self._factories or any(self._queues.values()):
                 raise TaskmasterError(
                     "no workers: call add_worker(), add_workers() or auto_detect_workers() first"
                 )

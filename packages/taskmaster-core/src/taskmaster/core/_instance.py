@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._connection import Connection
 from ._errors import ProtocolError, TaskmasterError, TaskTimeoutError
@@ -55,7 +55,7 @@ class Assignment:
         self.started: float | None = None
 
 
-class Settle:
+class Settle(Protocol):
     """What the taskmaster does when an instance settles or returns a task."""
 
     def finished(self, assignment: Assignment, result: Any) -> None: ...

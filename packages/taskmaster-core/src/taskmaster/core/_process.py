@@ -39,6 +39,7 @@ class ProcessHandle(WorkerHandle):
 
     def __init__(self, pid: int, sock: socket.socket, crash_fd: int | None) -> None:
         self.pid = pid
+        self._pid = pid
         self.sock = sock
         self._crash_fd = crash_fd
         self._status: ExitStatus | None = None
@@ -55,7 +56,7 @@ class ProcessHandle(WorkerHandle):
     def kill(self) -> None:
         if self._status is None:
             try:
-                os.kill(self.pid, signal.SIGKILL)
+                os.kill(self._pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
 
@@ -64,7 +65,7 @@ class ProcessHandle(WorkerHandle):
         while self._status is None:
             try:
                 pid, status = os.waitpid(
-                    self.pid, os.WNOHANG if deadline is not None else 0
+                    self._pid, os.WNOHANG if deadline is not None else 0
                 )
             except ChildProcessError:
                 self._status = ExitStatus()

@@ -71,11 +71,11 @@ class Promise(Generic[T]):
 
     def get_value(self) -> T | None:
         """The value if resolved, else None."""
-        return self._outcome if self._state == _RESOLVED else None  # type: ignore[no-any-return]
+        return self._outcome if self._state == _RESOLVED else None
 
     def get_error(self) -> BaseException | None:
         """The error if rejected, else None."""
-        return self._outcome if self._state == _REJECTED else None  # type: ignore[no-any-return]
+        return self._outcome if self._state == _REJECTED else None
 
     def wait(self) -> T:
         """Block until the promise settles; return its value or raise its error."""

@@ -85,7 +85,7 @@ class Task(TaskInterface):
         state = self.__dict__.get(STATE_ATTRIBUTE)
         if state is None:
             state = self.__dict__[STATE_ATTRIBUTE] = _TaskState()
-        return state  # type: ignore[no-any-return]
+        return state
 
     def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``method`` (a bound method of this task) in the parent and return
@@ -219,7 +219,7 @@ def _call_target(task: object, method: Callable[..., Any]) -> str:
         raise ValueError(
             f"{method.__name__} is marked @on_child and cannot be called on the parent"
         )
-    return method.__name__  # type: ignore[no-any-return]
+    return method.__name__
 
 
 def check_timeout(timeout: float | None) -> float | None:

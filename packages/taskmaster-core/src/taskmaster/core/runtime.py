@@ -33,6 +33,7 @@ import sys
 import threading
 import warnings
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from . import _warnings_hook
@@ -236,12 +237,15 @@ def _flush_standard_streams() -> None:
             pass
 
 
-def watch_parent(sock: socket.socket) -> threading.Thread:
+def watch_parent(
+    sock: socket.socket, before_exit: Callable[[], None] | None = None
+) -> threading.Thread:
     """Exit this process as soon as the parent's end of ``sock`` closes.
 
     A task may run for hours without touching the connection; this thread
     waits for the hang-up without reading, so the process never outlives
-    its parent even when the parent was killed with SIGKILL.
+    its parent even when the parent was killed with SIGKILL.  A proxy passes
+    ``before_exit`` to kill the instances it hosts first.
     """
 
     def watch() -> None:
@@ -257,6 +261,8 @@ def watch_parent(sock: socket.socket) -> threading.Thread:
                 & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL)
                 for _, mask in events
             ):
+                if before_exit is not None:
+                    before_exit()
                 os._exit(70)
 
     thread = threading.Thread(target=watch, name="taskmaster-parent-watch", daemon=True)

@@ -153,6 +153,13 @@ class Worker(ABC):
     def get_init_task_factory(self) -> TaskFactoryInterface | None:
         return self._init_task_factory
 
+    def __copy__(self) -> Worker:
+        # A copy (add_workers) keeps the proxy and the init tasks, which
+        # __getstate__ leaves out of a pickle.
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        return clone
+
     def __getstate__(self) -> dict[str, Any]:
         # A worker travels to a proxy as configuration; the proxy and the init
         # tasks stay with the parent, which drives them.

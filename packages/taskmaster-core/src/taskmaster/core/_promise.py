@@ -7,8 +7,9 @@ progress (a *waiter*: the child runtime's message loop for ``call_async``,
 the taskmaster's update loop for a task).
 
 A :class:`TaskPromise` passes the task as a second argument to its callbacks.
-It holds its task, while a task holds its promise only weakly, so a finished
-task and its promise are freed by reference counting alone.
+It holds its task; the task holds its promise only until it settles (so
+callbacks added early are kept), then weakly, so a finished task and its
+promise are freed by reference counting alone.
 """
 
 from __future__ import annotations

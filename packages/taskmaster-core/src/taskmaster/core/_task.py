@@ -59,6 +59,7 @@ class _TaskState:
         "error",
         "group",
         "outcome",
+        "pending_promise",
         "promise_ref",
         "result",
         "settled",
@@ -66,6 +67,10 @@ class _TaskState:
     )
 
     def __init__(self) -> None:
+        # Held strongly until the task settles, so callbacks added through
+        # get_promise() before run_task() (or in a factory) are not lost; only
+        # weakly afterwards, so a finished task is freed by reference counting.
+        self.pending_promise: TaskPromise | None = None
         self.promise_ref: weakref.ref[TaskPromise] | None = None
         self.settled = 0  # 0: pending, 1: resolved, 2: rejected; for a remade promise
         self.outcome: Any = None
@@ -153,6 +158,8 @@ class Task(TaskInterface):
             promise = TaskPromise(self)
             _settle_from_state(promise, state)
             state.promise_ref = weakref.ref(promise)
+            if not state.settled:
+                state.pending_promise = promise
         return promise
 
     def get_group(self) -> str | None:
@@ -207,6 +214,7 @@ def _record_outcome(task: TaskInterface, settled: int, outcome: Any) -> None:
         state = task._state()
         state.settled = settled
         state.outcome = outcome
+        state.pending_promise = None
 
 
 def _call_target(task: object, method: Callable[..., Any]) -> str:

@@ -76,6 +76,8 @@ class Taskmaster:
         self._default_timeout: float | None = None
         self._default_init_factory: TaskFactoryInterface | None = None
         self._finished: list[TaskInterface] = []
+        # Whether the last hand-out got a task from a factory: it may have more.
+        self._factory_fed = False
         self._selector: selectors.BaseSelector | None = None
         self._task_ids = itertools.count(1)
         self._instance_numbers = itertools.count(1)
@@ -198,8 +200,14 @@ class Taskmaster:
         return finished
 
     def is_running(self) -> bool:
-        """Whether tasks are queued, running, or finished but not yet returned."""
-        return bool(self._finished) or self._busy() or any(self._queues.values())
+        """Whether tasks are queued, running, or finished but not yet returned,
+        or a factory made a task the last time it was asked (it may make more)."""
+        return (
+            bool(self._finished)
+            or self._factory_fed
+            or self._busy()
+            or any(self._queues.values())
+        )
 
     def wait(self) -> Taskmaster:
         """Run until every task and factory is done."""
@@ -289,6 +297,7 @@ class Taskmaster:
                     "no workers: call add_worker(), add_workers() or auto_detect_workers() first"
                 )
             return
+        self._factory_fed = False
         corked = [i.connection for i in self._instances.values() if not i.channel]
         corked += [link.connection for link in self._links.values()]
         for connection in corked:
@@ -323,6 +332,7 @@ class Taskmaster:
             if factory_serves(factory, group):
                 task = factory.create_next_task(group)
                 if task is not None:
+                    self._factory_fed = True
                     try:
                         return self._accept(check_task(task))
                     except TypeError as error:

@@ -5,8 +5,9 @@ Usage (from the repository root, with the packages installed)::
     python docs/examples/check_docs.py                  # the default pages
     python docs/examples/check_docs.py docs/guide.md    # one page
 
-The blocks of one page run one after another in a single namespace, as if
-they were one script, so a later block may use what an earlier one defined.
+The blocks of one page run one after another in the ``__main__`` module of
+one interpreter, as if they were one script, so a later block may use what
+an earlier one defined.
 Each page runs in its own interpreter, in a fresh temporary working
 directory.  A block preceded by the HTML comment ``<!-- not run -->`` is
 skipped; one preceded by ``<!-- requires: some.module -->`` is skipped when
@@ -39,31 +40,38 @@ BLOCK = re.compile(
 )
 
 RUNNER = """
-import importlib.util, json, sys, traceback
-blocks = json.loads(sys.stdin.read())
-namespace = {"__name__": "__main__"}
-failed = 0
-for line, directive, code in blocks:
-    label = f"{sys.argv[1]}:{line}"
-    if directive == "not run":
-        print(f"--- {label}: not run", flush=True)
-        continue
-    if directive.startswith("requires:"):
-        module = directive.split(":", 1)[1].strip()
-        if importlib.util.find_spec(module.split(".")[0]) is None or (
-            "." in module and importlib.util.find_spec(module) is None
-        ):
-            print(f"--- {label}: skipped, {module} is not installed", flush=True)
+def _run_blocks():
+    import importlib.util, json, sys, traceback
+
+    blocks = json.loads(sys.stdin.read())
+    namespace = sys.modules["__main__"].__dict__
+    failed = 0
+    for line, directive, code in blocks:
+        label = f"{sys.argv[1]}:{line}"
+        if directive == "not run":
+            print(f"--- {label}: not run", flush=True)
             continue
-    print(f"--- {label}", flush=True)
-    try:
-        exec(compile(code, label, "exec"), namespace)
-    except BaseException:
-        failed += 1
-        traceback.print_exc()
-    sys.stdout.flush()
-    sys.stderr.flush()
-sys.exit(1 if failed else 0)
+        if directive.startswith("requires:"):
+            module = directive.split(":", 1)[1].strip()
+            if importlib.util.find_spec(module.split(".")[0]) is None or (
+                "." in module and importlib.util.find_spec(module) is None
+            ):
+                print(f"--- {label}: skipped, {module} is not installed", flush=True)
+                continue
+        print(f"--- {label}", flush=True)
+        try:
+            exec(compile(code, label, "exec"), namespace)
+        except BaseException:
+            failed += 1
+            traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return 1 if failed else 0
+
+
+import sys
+
+sys.exit(_run_blocks())
 """
 
 

@@ -11,8 +11,9 @@ an earlier one defined.
 Each page runs in its own interpreter, in a fresh temporary working
 directory.  A block preceded by the HTML comment ``<!-- not run -->`` is
 skipped; one preceded by ``<!-- requires: some.module -->`` is skipped when
-that module cannot be imported.  The exit status is non-zero when a block
-raised.
+that module cannot be imported; one preceded by ``<!-- excerpt: path -->``
+must appear word for word in that file (relative to the page) and runs.  The
+exit status is non-zero when a block raised or an excerpt has drifted.
 """
 
 from __future__ import annotations
@@ -85,10 +86,22 @@ def blocks_of(page: Path) -> list[tuple[int, str, str]]:
     return found
 
 
+def excerpts_match(page: Path, blocks: list[tuple[int, str, str]]) -> bool:
+    matched = True
+    for line, directive, code in blocks:
+        if directive.startswith("excerpt:"):
+            source = page.parent / directive.split(":", 1)[1].strip()
+            if code.rstrip() not in source.read_text(encoding="utf-8"):
+                print(f"{page.name}:{line}: the block differs from {source.name}")
+                matched = False
+    return matched
+
+
 def check(page: Path) -> bool:
     blocks = blocks_of(page)
     if not blocks:
         return True
+    matched = excerpts_match(page, blocks)
     with tempfile.TemporaryDirectory() as workdir:
         done = subprocess.run(
             [sys.executable, "-c", RUNNER, str(page.relative_to(ROOT))],
@@ -96,7 +109,7 @@ def check(page: Path) -> bool:
             text=True,
             cwd=workdir,
         )
-    return done.returncode == 0
+    return matched and done.returncode == 0
 
 
 def main(arguments: list[str]) -> int:

@@ -14,6 +14,7 @@ that a task carries can filter theirs with ``Serializable[T]`` and
 from __future__ import annotations
 
 import enum
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin
 
 T = TypeVar("T")
@@ -47,18 +48,37 @@ else:
         mark = _Mark.NOT_SERIALIZABLE
 
 
-def _mark_of(annotation: Any) -> _Mark | None:
+def _mark_of(owner: type, name: str, annotation: Any) -> _Mark | None:
     if isinstance(annotation, str):
-        head = annotation.strip().split("[", 1)[0].rsplit(".", 1)[-1]
-        return {m.value: m for m in _Mark}.get(head)
+        return _mark_of_string(owner, name, annotation)
     if isinstance(annotation, type) and issubclass(annotation, _MarkAnnotation):
         return annotation.mark
     if get_origin(annotation) is Annotated:
         marks = {arg for arg in get_args(annotation)[1:] if isinstance(arg, _Mark)}
         if len(marks) > 1:
-            raise TypeError("a field cannot be both Serializable and NotSerializable")
+            raise TypeError(
+                f"{owner.__qualname__}.{name} cannot be both Serializable and "
+                "NotSerializable"
+            )
         return marks.pop() if marks else None
     return None
+
+
+def _mark_of_string(owner: type, name: str, annotation: str) -> _Mark | None:
+    """Read the mark of a string annotation (``from __future__ import annotations``).
+
+    Evaluated like the sides of task fields, so aliases and nested marks are
+    understood; a name that cannot be resolved falls back to the spelling.
+    """
+    module = sys.modules.get(owner.__module__)
+    try:
+        value = eval(annotation, vars(module) if module else {}, dict(vars(owner)))
+    except Exception:
+        value = None
+    if value is not None and not isinstance(value, str):
+        return _mark_of(owner, name, value)
+    head = annotation.strip().split("[", 1)[0].rsplit(".", 1)[-1]
+    return {m.value: m for m in _Mark}.get(head)
 
 
 class _Rules:
@@ -86,7 +106,7 @@ def _collect_rules(cls: type) -> _Rules:
     unmarked: list[str] = []
     for klass in reversed(cls.__mro__):
         for name, annotation in klass.__dict__.get("__annotations__", {}).items():
-            mark = _mark_of(annotation)
+            mark = _mark_of(klass, name, annotation)
             if mark is None:
                 marks.pop(name, None)
                 unmarked.append(name)

@@ -13,6 +13,7 @@ from taskmaster.core import (
     InstanceTaskFactory,
     IteratorTaskFactory,
     Promise,
+    RemoteTraceback,
     Task,
     TaskFactory,
     TaskInterface,
@@ -161,6 +162,38 @@ def test_promise_wait_runs_the_taskmaster(taskmaster: Taskmaster) -> None:
 def test_the_promise_of_a_task_no_taskmaster_has_cannot_be_waited_for() -> None:
     with pytest.raises(TaskmasterError, match="nothing here can settle it"):
         Double(1).get_promise().wait()
+
+
+class Raising(Quiet):
+    def inner(self) -> None:
+        raise KeyError("inner")
+
+    def run(self) -> None:
+        try:
+            self.inner()
+        except KeyError:
+            self.raised = ValueError("outer", 42)
+            raise self.raised  # noqa: B904 (chained through __context__)
+
+
+def test_an_exception_reaches_the_parent_as_itself(taskmaster: Taskmaster) -> None:
+    task = Raising()
+    taskmaster.run_task(task)
+    taskmaster.wait()
+
+    error = task.quiet_error
+    assert error is task.raised is task.get_promise().get_error()
+    assert error.args == ("outer", 42)
+    # The traceback travels as text, as from every other worker, so the
+    # stored error holds no frames (and through them, no task).
+    assert error.__traceback__ is None
+    assert isinstance(error.__cause__, RemoteTraceback)
+    text = error.__cause__.text
+    assert "in inner" in text
+    assert "KeyError: 'inner'" in text
+    assert "raise self.raised" in text
+    assert text.rstrip().endswith("ValueError: ('outer', 42)")
+    assert "run_inline" not in text
 
 
 # -- handle_result / handle_error ------------------------------------------------

@@ -76,7 +76,8 @@ class ProtocolError(TaskmasterError):
 
 
 class RemoteTraceback(Exception):
-    """Carries the traceback text of an exception raised in another process.
+    """Carries the traceback text of an exception raised in another process
+    (or, under SyncWorker, in a task run inline).
 
     It is attached as the ``__cause__`` of the exception the parent receives,
     so the usual traceback printout shows where the child raised it.

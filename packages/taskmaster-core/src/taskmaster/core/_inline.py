@@ -6,6 +6,7 @@ import traceback
 from typing import Any
 
 from ._context import current_runtime
+from ._errors import RemoteTraceback
 from ._promise import Promise
 from ._task import TaskInterface
 
@@ -45,16 +46,39 @@ _SYNC = SyncRuntime()
 def run_inline(task: TaskInterface) -> tuple[bool, Any]:
     """Run ``task`` here: ``(True, result)`` or ``(False, exception)``.
 
-    The exception keeps its traceback minus this frame, with the frames'
-    locals cleared, so it holds no reference back to the task.
+    The exception comes back as the other workers deliver it: its traceback
+    (minus this frame) as text in a RemoteTraceback ``__cause__``.  A live
+    traceback would hold the frames that called ``run()`` through their
+    ``f_back`` links, up to the caller of ``wait()``, and with them the task.
     """
     token = current_runtime.set((_SYNC, task))
     try:
         return True, task.run()
     except Exception as error:
-        tb = error.__traceback__
-        error.__traceback__ = tb.tb_next if tb is not None else None
-        traceback.clear_frames(error.__traceback__)
+        _detach_traceback(error)
         return False, error
     finally:
         current_runtime.reset(token)
+
+
+def _detach_traceback(error: BaseException) -> None:
+    """Replace the traceback of ``error`` (from the frame below this module's)
+    by its text, and drop the tracebacks of the exceptions chained to it."""
+    tb = error.__traceback__
+    below = tb.tb_next if tb is not None else None
+    text = "".join(traceback.format_exception(type(error), error, below))
+    _drop_tracebacks(error)
+    error.__cause__ = RemoteTraceback(text)
+
+
+def _drop_tracebacks(error: BaseException) -> None:
+    """Clear the traceback of ``error`` and of every exception chained to it."""
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]

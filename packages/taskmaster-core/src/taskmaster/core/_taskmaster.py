@@ -35,7 +35,7 @@ from ._factory import (
     TaskFactoryInterface,
     factory_serves,
 )
-from ._inline import run_inline
+from ._inline import _drop_tracebacks, run_inline
 from ._instance import Assignment, Instance
 from ._options import TaskmasterOptions
 from ._promise import Promise, TaskPromise
@@ -363,6 +363,8 @@ class Taskmaster:
         try:
             instance.assign(assignment)
         except TaskmasterError as error:
+            # Its traceback holds these frames and, through them, the task.
+            _drop_tracebacks(error)
             self.failed(assignment, error)
 
     def _timeout_of(self, task: TaskInterface) -> float | None:
@@ -435,6 +437,7 @@ class Taskmaster:
             try:
                 instance.assign(init_assignment)
             except TaskmasterError as error:
+                _drop_tracebacks(error)
                 self.failed(init_assignment, error)
         return instance
 

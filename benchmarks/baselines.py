@@ -126,7 +126,7 @@ def ping_pong(total: int, children: int, in_flight: int) -> float:
             _call(sock, _Frames())  # each child is up and answering
         selector = selectors.DefaultSelector()
         for sock in socks:
-            selector.register(sock, selectors.EVENT_READ, _Frames())
+            selector.register(sock, selectors.EVENT_READ, (sock, _Frames()))
         sent = received = 0
         start = time.perf_counter()
         for sock in socks:
@@ -137,9 +137,8 @@ def ping_pong(total: int, children: int, in_flight: int) -> float:
             sent += batch
         while received < total:
             for key, _ in selector.select():
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
-                payloads = key.data.read(sock) or []
+                sock, frames = key.data
+                payloads = frames.read(sock) or []
                 for payload in payloads:
                     pickle.loads(payload)
                 received += len(payloads)

@@ -108,7 +108,7 @@ def _multiprocessing_pool(workers: int) -> Pool:
 
 
 def _loky(workers: int) -> Pool:
-    import loky
+    import loky  # type: ignore[import-untyped]
 
     executor = loky.ProcessPoolExecutor(workers)
     return FuturesPool(executor.submit, executor.shutdown)
@@ -117,10 +117,11 @@ def _loky(workers: int) -> Pool:
 def _pebble(workers: int) -> Pool:
     import pebble
 
-    pool = pebble.ProcessPool(workers, context=_FORK)
+    pool: Any = pebble.ProcessPool(workers, context=_FORK)
 
     def submit(function: Callable[..., Any], *args: Any) -> _Future:
-        return pool.submit(function, None, *args)
+        future: _Future = pool.submit(function, None, *args)
+        return future
 
     def close() -> None:
         pool.close()
@@ -130,9 +131,9 @@ def _pebble(workers: int) -> Pool:
 
 
 def _mpire(workers: int) -> Pool:
-    import mpire
+    from mpire.pool import WorkerPool
 
-    pool = mpire.WorkerPool(workers, start_method="fork")
+    pool = WorkerPool(workers, start_method="fork")
 
     def apply_async(function: Callable[..., Any], args: tuple[Any, ...] = ()) -> Any:
         return pool.apply_async(function, args)

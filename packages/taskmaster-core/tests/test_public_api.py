@@ -1,0 +1,114 @@
+"""The public names of taskmaster.core (SPEC section 3) and the namespace layout."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+from pathlib import Path
+
+import taskmaster
+import taskmaster.core
+from taskmaster.core import (
+    FatalPythonError,
+    TaskmasterError,
+    TaskTimeoutError,
+    TaskWarning,
+    WorkerFailedError,
+)
+
+SPEC_NAMES = {
+    "Taskmaster",
+    "TaskmasterOptions",
+    "Task",
+    "TaskInterface",
+    "on_parent",
+    "on_child",
+    "on_both",
+    "OnParent",
+    "OnChild",
+    "OnBoth",
+    "SerializationMixin",
+    "Serializable",
+    "NotSerializable",
+    "TaskFactory",
+    "TaskFactoryInterface",
+    "IteratorTaskFactory",
+    "InstanceTaskFactory",
+    "CloneTaskFactory",
+    "Promise",
+    "TaskPromise",
+    "TaskWarning",
+    "TaskmasterError",
+    "TaskTimeoutError",
+    "WorkerFailedError",
+    "FatalPythonError",
+}
+# Public beyond the SPEC: the protocol's error and the remote traceback carrier.
+EXTRA_NAMES = {"ProtocolError", "RemoteTraceback"}
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    assert set(taskmaster.core.__all__) == SPEC_NAMES | EXTRA_NAMES
+    assert len(taskmaster.core.__all__) == len(set(taskmaster.core.__all__))
+    assert taskmaster.core.__all__ == sorted(taskmaster.core.__all__)
+
+
+def test_every_public_name_is_importable() -> None:
+    module = importlib.import_module("taskmaster.core")
+    for name in taskmaster.core.__all__:
+        assert getattr(module, name) is not None
+
+
+def test_public_modules_import() -> None:
+    for name in ("protocol", "runtime", "worker", "proxy"):
+        importlib.import_module(f"taskmaster.core.{name}")
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(taskmaster.core.__version__, str)
+    assert taskmaster.core.__version__.count(".") >= 1
+
+
+def test_taskmaster_is_a_namespace_package() -> None:
+    # PEP 420: no taskmaster/__init__.py, so separately installed
+    # distributions share the namespace.
+    assert getattr(taskmaster, "__file__", None) is None
+    assert type(taskmaster.__path__).__name__ == "_NamespacePath"
+    for folder in taskmaster.__path__:
+        assert not (Path(folder) / "__init__.py").exists()
+
+
+def test_no_package_in_the_repository_has_a_taskmaster_init() -> None:
+    root = Path(__file__).resolve().parents[3]
+    sources = [*root.glob("packages/*/src"), root / "conformance" / "src"]
+    assert sources
+    for source in sources:
+        assert (source / "taskmaster").is_dir()
+        assert not (source / "taskmaster" / "__init__.py").exists()
+
+
+def test_errors_derive_from_taskmaster_error() -> None:
+    for name in ("TaskTimeoutError", "WorkerFailedError", "FatalPythonError"):
+        assert issubclass(getattr(taskmaster.core, name), TaskmasterError)
+    assert issubclass(TaskmasterError, Exception)
+    assert issubclass(TaskTimeoutError, TimeoutError)
+    assert issubclass(taskmaster.core.ProtocolError, TaskmasterError)
+
+
+def test_errors_survive_pickling() -> None:
+    failed = pickle.loads(pickle.dumps(WorkerFailedError("gone", 3)))
+    assert (str(failed), failed.exitcode) == ("gone", 3)
+
+    fatal = pickle.loads(pickle.dumps(FatalPythonError(11, None, "File x, in f")))
+    assert (fatal.signal, fatal.message) == (11, "Segmentation fault")
+    assert fatal.traceback == "File x, in f"
+    assert "Segmentation fault (signal 11)" in str(fatal)
+
+    timeout = pickle.loads(pickle.dumps(TaskTimeoutError("late")))
+    assert isinstance(timeout, TimeoutError)
+
+
+def test_task_warning_is_a_picklable_value() -> None:
+    warning = TaskWarning("careful", DeprecationWarning, "task.py", 12)
+    assert pickle.loads(pickle.dumps(warning)) == warning
+    assert str(warning) == "task.py:12: DeprecationWarning: careful"

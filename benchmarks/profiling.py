@@ -147,7 +147,8 @@ def syscalls(count: int) -> str:
             stderr=subprocess.DEVNULL,
         )
         lines = []
-        for path in sorted(Path(folder).iterdir()):
+        paths = sorted(Path(folder).iterdir(), key=lambda path: int(path.suffix[1:]))
+        for index, path in enumerate(paths):
             counts = _count_between_markers(path.read_text().splitlines())
             total = sum(counts.values())
             if total < count / 10:
@@ -155,9 +156,8 @@ def syscalls(count: int) -> str:
             calls = ", ".join(
                 f"{name} {number / count:.2f}" for name, number in counts.most_common(4)
             )
-            lines.append(
-                f"pid {path.suffix[1:]}: {total / count:.2f} per task ({calls})"
-            )
+            who = "parent" if index == 0 else f"child {path.suffix[1:]}"
+            lines.append(f"{who}: {total / count:.2f} per task ({calls})")
     return "\n".join(lines)
 
 

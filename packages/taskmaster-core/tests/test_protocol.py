@@ -389,3 +389,16 @@ def test_truncated_stream_is_not_at_a_boundary(size: int, data: st.DataObject) -
 
 def test_a_fresh_decoder_is_at_a_boundary() -> None:
     assert FrameDecoder().at_boundary()
+
+
+@given(st.binary(max_size=200), st.lists(st.integers(0, 200), max_size=5))
+def test_arbitrary_bytes_decode_wait_or_raise_protocol_error(
+    data: bytes, cuts: list[int]
+) -> None:
+    decoder = FrameDecoder(max_frame_size=1 << 16)
+    try:
+        for piece in _chunks(data, cuts):
+            for frame in decoder.feed(piece):
+                assert isinstance(frame.kind, MessageKind)
+    except ProtocolError:
+        pass

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import time
+import warnings
 from typing import Any, ClassVar
 
 import pytest
@@ -20,6 +23,7 @@ from taskmaster.core import (
     Taskmaster,
     TaskmasterError,
     TaskmasterOptions,
+    TaskPromise,
     on_child,
     on_parent,
 )
@@ -252,6 +256,88 @@ def test_default_handle_error_without_a_message(
     assert capsys.readouterr().err == "Fail failed: ValueError\n"
 
 
+class BadHandler(Double):
+    def handle_result(self, result: Any) -> None:
+        raise RuntimeError(f"cannot handle {result}")
+
+    def handle_error(self, error: Exception) -> None:
+        self.handled_error = error
+
+
+def test_a_raising_handle_result_fails_the_task(taskmaster: Taskmaster) -> None:
+    broken, fine = BadHandler(1), Double(2)
+    caught: list[Exception] = []
+    taskmaster.run_task(broken).catch(lambda e, t: caught.append(e))
+    taskmaster.run_task(fine)
+
+    finished = list(taskmaster.wait_and_handle_tasks())
+
+    assert [id(t) for t in finished] == [id(broken), id(fine)]
+    assert caught == [broken.handled_error]
+    assert str(caught[0]) == "cannot handle 2"
+    assert broken.get_promise().is_rejected()
+    assert fine.get_result() == 4
+
+
+class BadErrorHandler(Fail):
+    def handle_error(self, error: Exception) -> None:
+        raise RuntimeError("handler broke too")
+
+
+def test_a_raising_handle_error_is_logged(
+    taskmaster: Taskmaster, caplog: pytest.LogCaptureFixture
+) -> None:
+    task = BadErrorHandler("original")
+    caught: list[Exception] = []
+    taskmaster.run_task(task).catch(lambda e, t: caught.append(e))
+    taskmaster.run_task(Double(1))
+
+    with caplog.at_level(logging.ERROR, logger="taskmaster"):
+        finished = list(taskmaster.wait_and_handle_tasks())
+
+    assert len(finished) == 2
+    assert [str(e) for e in caught] == ["original"]
+    (record,) = [r for r in caplog.records if r.name.startswith("taskmaster")]
+    assert "BadErrorHandler.handle_error raised" in record.getMessage()
+    assert "handler broke too" in str(record.exc_info[1])  # type: ignore[index]
+
+
+class Interface(TaskInterface):
+    """A task that implements the interface itself, without the Task base."""
+
+    def __init__(self) -> None:
+        self.promise = TaskPromise(self)
+        self.handled: Any = None
+
+    def run(self) -> str:
+        return "from the interface"
+
+    def handle_result(self, result: Any) -> None:
+        self.handled = result
+
+    def handle_error(self, error: Exception) -> None:
+        self.handled = error
+
+    def handle_warning(self, warning: Any) -> bool:
+        return False
+
+    def get_promise(self) -> TaskPromise:
+        return self.promise
+
+    def get_group(self) -> str | None:
+        return None
+
+    def get_timeout(self) -> float | None:
+        return None
+
+
+def test_a_task_need_not_subclass_task(taskmaster: Taskmaster) -> None:
+    task = Interface()
+    assert taskmaster.run_task(task) is task.promise
+    assert task.promise.wait() == "from the interface"
+    assert task.handled == "from the interface"
+
+
 # -- the task's view while it runs ---------------------------------------------
 
 
@@ -327,6 +413,39 @@ def test_call_outside_a_taskmaster_calls_directly() -> None:
         task.call(task.child_only)
 
 
+class Warns(Task):
+    def __init__(self) -> None:
+        self.handled: list[Any] = []
+
+    def run(self) -> str:
+        warnings.warn("heads up", UserWarning, stacklevel=1)
+        return "done"
+
+    def handle_warning(self, warning: Any) -> bool:
+        self.handled.append(warning)
+        return True
+
+
+def test_sync_worker_leaves_warnings_to_python(taskmaster: Taskmaster) -> None:
+    task = Warns()
+    with pytest.warns(UserWarning, match="heads up"):
+        assert taskmaster.run_task(task).wait() == "done"
+    assert task.handled == []
+
+
+class Slow(Task):
+    def run(self) -> str:
+        time.sleep(0.05)
+        return "finished"
+
+
+def test_sync_worker_applies_no_timeout(taskmaster: Taskmaster) -> None:
+    taskmaster.set_default_task_timeout(0.001)
+    task = Slow().set_timeout(0.001)
+    assert taskmaster.run_task(task).wait() == "finished"
+    assert task.get_error() is None
+
+
 # -- groups and factories ------------------------------------------------------
 
 
@@ -369,6 +488,13 @@ def test_a_task_of_a_group_no_worker_serves_fails(
     assert "'nobody'" in str(error)
     assert orphan.get_error() is error
     assert fine.get_result() == 4
+
+
+def test_waiting_for_a_task_no_worker_serves_raises(
+    taskmaster: Taskmaster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(TaskmasterError, match="no worker serves the group 'x'"):
+        taskmaster.run_task(Double(1).set_group("x")).wait()
 
 
 def test_factories_are_asked_in_order_before_the_queue(

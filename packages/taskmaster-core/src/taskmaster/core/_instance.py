@@ -21,6 +21,7 @@ from ._remote import pack_error, unpack_error
 from ._sides import Side, method_side
 from ._task import TaskInterface, apply_fields, returning_fields, task_error
 from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_message
+from .runtime import _unpicklable_part
 from .worker import Worker, WorkerHandle
 
 if TYPE_CHECKING:
@@ -172,7 +173,12 @@ class Instance:
         self.average = took if self.average is None else 0.8 * self.average + 0.2 * took
 
     def _answer_call(self, frame: Frame) -> None:
-        call_id, task_id, name, args, kwargs, fields = frame.load()
+        try:
+            call_id, task_id, name, args, kwargs, fields = frame.load()
+        except Exception as error:
+            # Without its call id the call cannot be answered, and the task
+            # would wait for the answer forever: give the instance up.
+            raise ProtocolError(f"a call could not be unpickled: {error!r}") from None
         task = self._task(task_id)
         apply_fields(task, fields)
         try:
@@ -183,16 +189,26 @@ class Instance:
                 )
             value = method(*args, **kwargs)
         except Exception as error:
-            answer = (call_id, pack_error(error), returning_fields(task))
-            self._message(MessageKind.ANSWER_ERROR, answer)
+            self._answer(MessageKind.ANSWER_ERROR, call_id, pack_error(error), task)
             return
+        self._answer(MessageKind.ANSWER, call_id, value, task, f"{name}()")
+
+    def _answer(
+        self,
+        kind: MessageKind,
+        call_id: int,
+        outcome: Any,
+        task: TaskInterface,
+        method: str = "",
+    ) -> None:
+        """Send an answer with the synchronised fields; if it cannot be
+        pickled, an ANSWER_ERROR naming the field or the return value."""
+        fields = returning_fields(task)
         try:
-            fields = returning_fields(task)
-            pieces = encode_message(
-                MessageKind.ANSWER, (call_id, value, fields), self.channel
-            )
+            pieces = encode_message(kind, (call_id, outcome, fields), self.channel)
         except Exception as error:
-            failure = task_error(task, f"pickling the return value of {name}()", error)
+            what = _unpicklable_part(fields, error, f"the return value of {method}")
+            failure = task_error(task, f"pickling {what}", error)
             self._message(MessageKind.ANSWER_ERROR, (call_id, pack_error(failure), {}))
             return
         self._send(pieces)
@@ -214,7 +230,12 @@ class Instance:
         if window:
             # The head fails even if the instance died before taking it, so a
             # worker that cannot start fails tasks instead of looping forever.
-            settle.failed(window.popleft(), error)
+            head = window.popleft()
+            settle.failed(head, error)
+            if head.is_init and window:
+                # Dying in the init task is not starting at all: the first
+                # real task fails too, or every restart would requeue it.
+                settle.failed(window.popleft(), error)
         if window:
             settle.requeue(list(window))
 

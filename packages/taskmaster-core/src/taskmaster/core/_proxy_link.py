@@ -13,7 +13,7 @@ import selectors
 from typing import TYPE_CHECKING, Any
 
 from ._connection import Connection
-from ._errors import ProtocolError, WorkerFailedError
+from ._errors import ProtocolError, TaskmasterError, WorkerFailedError
 from ._instance import Instance, Settle
 from ._options import TaskmasterOptions
 from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_message
@@ -88,8 +88,8 @@ class ProxyLink:
             channel, exitcode, signal, report = frame.load()
             instance = self.instances.pop(channel, None)
             if instance is not None:
-                status = ExitStatus(exitcode, signal, report)
-                instance.end(status.error(instance.label), settle)
+                error = _exit_error(instance.label, exitcode, signal, report)
+                instance.end(error, settle)
             return instance
         raise ProtocolError(f"a proxy does not send {frame.kind.name} on channel 0")
 
@@ -109,6 +109,17 @@ class ProxyLink:
         self.handle.close()
         if self.proxy._link is self:
             self.proxy._link = None
+
+
+def _exit_error(
+    label: str, exitcode: int | None, signal: int | None, report: str
+) -> TaskmasterError:
+    """Why an instance in the proxy ended.  With neither an exit code nor a
+    signal, the report is the proxy's own account (e.g. "could not be started
+    in the proxy: ...")."""
+    if exitcode is None and signal is None and report:
+        return WorkerFailedError(f"{label} {report}")
+    return ExitStatus(exitcode, signal, report).error(label)
 
 
 def describe(link: Any) -> str:

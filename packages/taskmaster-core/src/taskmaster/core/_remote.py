@@ -23,10 +23,16 @@ PackedError = tuple[bytes | None, str, str, str]
 def pack_error(error: BaseException) -> PackedError:
     """Pickle ``error`` on its own, with its type name, message and traceback."""
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    blob: bytes | None
     try:
-        blob: bytes | None = cloudpickle.dumps(error, protocol=5)
+        # By reference where the C pickler can, so that the parent gets the
+        # very class it knows; cloudpickle for classes it cannot import.
+        blob = pickle.dumps(error, protocol=5)
     except Exception:
-        blob = None
+        try:
+            blob = cloudpickle.dumps(error, protocol=5)
+        except Exception:
+            blob = None
     return blob, _type_name(type(error)), str(error), text
 
 

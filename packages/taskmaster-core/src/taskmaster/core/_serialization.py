@@ -14,6 +14,7 @@ that a task carries can filter theirs with ``Serializable[T]`` and
 from __future__ import annotations
 
 import enum
+import inspect
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin
 
@@ -105,7 +106,7 @@ def _collect_rules(cls: type) -> _Rules:
     marks: dict[str, _Mark] = {}
     unmarked: list[str] = []
     for klass in reversed(cls.__mro__):
-        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
+        for name, annotation in inspect.get_annotations(klass).items():
             mark = _mark_of(klass, name, annotation)
             if mark is None:
                 marks.pop(name, None)

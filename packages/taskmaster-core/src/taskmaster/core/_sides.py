@@ -9,6 +9,7 @@ annotations and cached on the class, so a task pays a dictionary lookup.
 from __future__ import annotations
 
 import enum
+import inspect
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin
@@ -152,7 +153,7 @@ def field_sides(cls: type) -> FieldSides:
 
     sides: dict[str, Side] = {}
     for klass in reversed(cls.__mro__):
-        for name, annotation in klass.__dict__.get("__annotations__", {}).items():
+        for name, annotation in inspect.get_annotations(klass).items():
             side = side_of_annotation(klass, name, annotation)
             if side is not None:
                 sides[name] = side

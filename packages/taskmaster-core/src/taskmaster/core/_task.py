@@ -10,6 +10,7 @@ that never travels.
 from __future__ import annotations
 
 import copy
+import logging
 import sys
 import weakref
 from abc import ABC, abstractmethod
@@ -21,6 +22,8 @@ from ._errors import TaskmasterError
 from ._promise import Promise, TaskPromise
 from ._sides import Side, field_sides, method_side
 from ._warning import TaskWarning
+
+logger = logging.getLogger(__name__)
 
 STATE_ATTRIBUTE = "_taskmaster_state"
 
@@ -170,7 +173,7 @@ class Task(TaskInterface):
         return self
 
     def get_timeout(self) -> float | None:
-        """Seconds the task may run; 0 for no limit, None for the taskmaster's default."""
+        """Seconds the task may run: 0 for no limit, None for the default."""
         return self._state().timeout
 
     def set_timeout(self, timeout: float | None) -> Task:
@@ -221,7 +224,8 @@ def _call_target(task: object, method: Callable[..., Any]) -> str:
     """The name of ``method`` if ``call`` may send it to the parent, else ValueError."""
     if getattr(method, "__self__", None) is not task or not hasattr(method, "__func__"):
         raise ValueError(
-            f"call() takes a bound method of this task (self.some_method), not {method!r}"
+            "call() takes a bound method of this task (self.some_method), "
+            f"not {method!r}"
         )
     if method_side(method) is Side.CHILD:
         raise ValueError(
@@ -284,19 +288,33 @@ def check_task(task: object) -> TaskInterface:
 
 
 def set_result(task: TaskInterface, result: Any) -> None:
-    """Settle ``task`` with ``result``: handle_result first, then the promise."""
+    """Settle ``task`` with ``result``: handle_result first, then the promise.
+
+    If handle_result raises, the task fails with that exception instead: the
+    task still settles once, and the taskmaster goes on with the others.
+    """
     promise = task.get_promise()
     _record_outcome(task, 1, result)
-    task.handle_result(result)
+    try:
+        task.handle_result(result)
+    except Exception as error:
+        set_error(task, error)
+        return
     if not promise.is_settled():
         promise.resolve(result)
 
 
 def set_error(task: TaskInterface, error: Exception) -> None:
-    """Settle ``task`` with ``error``: handle_error first, then the promise."""
+    """Settle ``task`` with ``error``: handle_error first, then the promise.
+
+    An exception from handle_error has nowhere to go but the log.
+    """
     promise = task.get_promise()
     _record_outcome(task, 2, error)
-    task.handle_error(error)
+    try:
+        task.handle_error(error)
+    except Exception:
+        logger.exception("%s.handle_error raised", type(task).__name__)
     if not promise.is_settled():
         promise.reject(error)
 

@@ -294,7 +294,8 @@ class Taskmaster:
         if not self._workers:
             if self._factories or any(self._queues.values()):
                 raise TaskmasterError(
-                    "no workers: call add_worker(), add_workers() or auto_detect_workers() first"
+                    "no workers: call add_worker(), add_workers() or "
+                    "auto_detect_workers() first"
                 )
             return
         self._factory_fed = False
@@ -319,9 +320,10 @@ class Taskmaster:
             return
         while True:
             instance = self._instances.get(worker)
-            if instance is not None:
-                if len(instance.window) >= min(limit, instance.capacity()):
-                    return
+            if instance is not None and len(instance.window) >= min(
+                limit, instance.capacity()
+            ):
+                return
             entry = self._next_entry(worker.get_group())
             if entry is None:
                 return
@@ -575,7 +577,7 @@ class Taskmaster:
                 self._forget(instance)
 
     def _forget(self, instance: Instance) -> None:
-        """Release an instance that has ended; its worker starts a new one when needed."""
+        """Release an instance that has ended; its worker starts another on demand."""
         if self._instances.get(instance.worker) is instance:
             del self._instances[instance.worker]
         if instance.channel:

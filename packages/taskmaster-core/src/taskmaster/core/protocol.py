@@ -3,7 +3,8 @@
 ``docs/protocol.md`` is the specification; this module is its reference
 implementation.  In short: every message is one frame::
 
-    header   16 bytes  kind u8 | flags u8 | buffer count u16 | channel u32 | payload length u64
+    header   16 bytes  kind u8 | flags u8 | buffer count u16 | channel u32
+                       | payload length u64
     lengths  8 bytes per out-of-band buffer (u64 each)
     payload  pickle protocol 5 (cloudpickle), or raw bytes for HELLO
     buffers  the out-of-band buffers, back to back
@@ -23,7 +24,7 @@ import pickle
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import cloudpickle
 
@@ -45,7 +46,7 @@ OUT_OF_BAND_THRESHOLD = 1 << 16
 
 _LARGE_FRAME = 1 << 20
 
-Bytes = Union[bytes, bytearray, memoryview]
+Bytes = bytes | bytearray | memoryview
 
 
 class MessageKind(enum.IntEnum):
@@ -288,7 +289,8 @@ class FrameDecoder:
     def _check_size(self, size: int) -> None:
         if size > self.max_frame_size:
             raise ProtocolError(
-                f"frame of {size} bytes exceeds the limit of {self.max_frame_size} bytes"
+                f"frame of {size} bytes exceeds the limit of "
+                f"{self.max_frame_size} bytes"
             )
 
 

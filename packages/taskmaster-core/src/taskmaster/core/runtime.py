@@ -10,7 +10,7 @@ proxy that only rewrites channel numbers)::
              <------------------------------------  CALL(call id, method, args, fields)
       ANSWER(call id, value, fields)  ----------->  call() returns
              <------------------------------------  WARNING(task id, warning)
-             <------------------------------------  RESULT or ERROR(task id, ..., fields)
+             <-----------------------------  RESULT or ERROR(task id, ..., fields)
       STOP  ------------------------------------->  the runtime returns
 
 The steps of one task: unpickle it, set it as the running task of this
@@ -60,6 +60,7 @@ class Runtime:
         self._calls: dict[int, tuple[Promise[Any], TaskInterface]] = {}
         self._call_ids = itertools.count(1)
         self._task_id = 0
+        self._stale = 0  # answers still to come to calls of tasks that ended
 
     def serve(self) -> None:
         """Greet the parent, then run tasks until STOP or the parent goes away."""
@@ -75,7 +76,9 @@ class Runtime:
                     self._run(frame)
                 elif frame.kind is MessageKind.STOP:
                     return
-                elif frame.kind not in (MessageKind.ANSWER, MessageKind.ANSWER_ERROR):
+                elif frame.kind in (MessageKind.ANSWER, MessageKind.ANSWER_ERROR):
+                    self._stale = max(0, self._stale - 1)
+                else:
                     raise ProtocolError(f"a worker does not expect {frame.kind.name}")
         except (EOFError, BrokenPipeError, ConnectionResetError):
             return
@@ -123,9 +126,14 @@ class Runtime:
                 raise ProtocolError(f"a worker does not expect {frame.kind.name}")
 
     def _answer(self, frame: Frame) -> None:
-        call_id, outcome, fields = frame.load()
+        try:
+            call_id, outcome, fields = frame.load()
+        except Exception as error:
+            self._unloadable_answer(error)
+            return
         entry = self._calls.pop(call_id, None)
         if entry is None:
+            self._stale = max(0, self._stale - 1)
             return
         promise, task = entry
         apply_fields(task, fields)
@@ -133,6 +141,17 @@ class Runtime:
             promise.resolve(outcome)
         else:
             promise.reject(unpack_error(outcome))
+
+    def _unloadable_answer(self, error: Exception) -> None:
+        """Fail the call an answer that cannot be unpickled was for: the
+        parent answers in call order, so the oldest one still waiting (after
+        the calls of tasks that have ended)."""
+        if self._stale:
+            self._stale -= 1
+            return
+        if self._calls:
+            promise, task = self._calls.pop(next(iter(self._calls)))
+            promise.reject(task_error(task, "unpickling the answer to a call", error))
 
     def _run(self, frame: Frame) -> None:
         try:
@@ -156,6 +175,7 @@ class Runtime:
         finally:
             _warnings_hook.end()
             current_runtime.reset(token)
+            self._stale += len(self._calls)
             self._calls.clear()
             _flush_standard_streams()
 

@@ -81,9 +81,10 @@ class WorkerHandle(ABC):
 
     @abstractmethod
     def wait(self, timeout: float | None) -> ExitStatus | None:
-        """Reap the instance: its exit status, or None if still running after ``timeout``."""
+        """Reap the instance: its exit status, or None if it still runs after
+        ``timeout``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release what the handle holds besides the socket."""
 
 

@@ -39,6 +39,8 @@ class ForkWorker(Worker):
 
         pid = os.fork()
         if pid == 0:
+            # Holding our own end would keep the child from seeing us go.
+            parent_end.close()
             _become_worker(child_end, crash_fd)
         child_end.close()
         return ProcessHandle(pid, parent_end, crash_fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TypeVar
 
 
 class TaskmasterOptions:
@@ -62,3 +63,21 @@ class TaskmasterOptions:
             f"TaskmasterOptions(bootstrap={self._bootstrap!r}, "
             f"python_executable={self.get_python_executable()!r})"
         )
+
+
+_Holder = TypeVar("_Holder", bound="HasOptions")
+
+
+class HasOptions:
+    """Options of a worker or a proxy; without its own, the taskmaster's apply."""
+
+    _options: TaskmasterOptions | None = None
+
+    def set_options(self: _Holder, options: TaskmasterOptions | None) -> _Holder:
+        if options is not None and not isinstance(options, TaskmasterOptions):
+            raise TypeError(f"expected TaskmasterOptions, got {type(options).__name__}")
+        self._options = options
+        return self
+
+    def get_options(self) -> TaskmasterOptions | None:
+        return self._options

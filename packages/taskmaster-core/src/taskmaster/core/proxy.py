@@ -11,19 +11,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
-from ._options import TaskmasterOptions
+from ._options import HasOptions, TaskmasterOptions
 
 if TYPE_CHECKING:
     from ._proxy_link import ProxyLink
     from .worker import WorkerHandle
 
 
-class Proxy(ABC):
+class Proxy(HasOptions, ABC):
     """Base class of proxies.  One proxy serves many workers; the taskmaster
     starts it when a worker that uses it first needs an instance, and starts a
     new one after it died."""
 
-    _options: TaskmasterOptions | None = None
     _link: ProxyLink | None = None
 
     @classmethod
@@ -33,15 +32,6 @@ class Proxy(ABC):
     @abstractmethod
     def launch(self, options: TaskmasterOptions) -> WorkerHandle:
         """Start the proxy process; its handle's socket speaks the protocol."""
-
-    def set_options(self, options: TaskmasterOptions | None) -> Proxy:
-        if options is not None and not isinstance(options, TaskmasterOptions):
-            raise TypeError(f"expected TaskmasterOptions, got {type(options).__name__}")
-        self._options = options
-        return self
-
-    def get_options(self) -> TaskmasterOptions | None:
-        return self._options
 
     def stop(self) -> Proxy:
         """End the proxy process and every worker instance on it.

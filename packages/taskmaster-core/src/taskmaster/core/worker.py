@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._errors import FatalPythonError, TaskmasterError, WorkerFailedError
-from ._options import TaskmasterOptions
+from ._options import HasOptions, TaskmasterOptions
 
 if TYPE_CHECKING:
     from ._factory import TaskFactoryInterface
@@ -88,14 +88,13 @@ class WorkerHandle(ABC):
         """Release what the handle holds besides the socket."""
 
 
-class Worker(ABC):
+class Worker(HasOptions, ABC):
     """Base class of workers.  Subclasses implement :meth:`launch` (or, for a
     worker that runs tasks in the calling process, derive from
     :class:`InlineWorker`).  Subclasses need not call ``super().__init__()``.
     """
 
     _group: str | None = None
-    _options: TaskmasterOptions | None = None
     _proxy: Proxy | None = None
     _init_task_factory: TaskFactoryInterface | None = None
 
@@ -122,15 +121,6 @@ class Worker(ABC):
 
     def get_group(self) -> str | None:
         return self._group
-
-    def set_options(self, options: TaskmasterOptions | None) -> Worker:
-        if options is not None and not isinstance(options, TaskmasterOptions):
-            raise TypeError(f"expected TaskmasterOptions, got {type(options).__name__}")
-        self._options = options
-        return self
-
-    def get_options(self) -> TaskmasterOptions | None:
-        return self._options
 
     def set_proxy(self, proxy: Proxy | None) -> Worker:
         from .proxy import Proxy

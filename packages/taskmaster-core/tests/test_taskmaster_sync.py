@@ -735,6 +735,21 @@ def test_a_manual_update_loop_is_wait(taskmaster: Taskmaster) -> None:
     assert not taskmaster.is_running()
 
 
+def test_a_manual_update_loop_asks_a_factory_added_alone(
+    taskmaster: Taskmaster,
+) -> None:
+    # Found by the conformance suite: with nothing queued, is_running() was
+    # False until a factory had been asked once, so the loop never began.
+    taskmaster.add_task_factory(IteratorTaskFactory(range(3), Double))
+
+    finished: list[TaskInterface] = []
+    while taskmaster.is_running():
+        finished += taskmaster.update()
+
+    assert sorted(task.get_result() for task in finished) == [0, 2, 4]
+    assert not taskmaster.is_running()
+
+
 def test_update_with_nothing_to_do_returns_at_once(taskmaster: Taskmaster) -> None:
     assert taskmaster.update() == []
     assert not taskmaster.is_running()

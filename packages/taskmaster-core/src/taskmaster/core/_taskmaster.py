@@ -94,6 +94,9 @@ class Taskmaster:
         if not isinstance(factory, TaskFactoryInterface):
             raise TypeError(f"expected a task factory, got {type(factory).__name__}")
         self._factories.append(factory)
+        # Not asked yet, so it may have tasks: is_running() must say so, or a
+        # loop of update() while is_running() would never ask it.
+        self._factory_fed = True
         return self
 
     def get_tasks(self) -> list[TaskInterface]:

@@ -40,6 +40,7 @@ from ._instance import Assignment, Instance
 from ._options import TaskmasterOptions
 from ._promise import Promise, TaskPromise
 from ._proxy_link import ProxyLink
+from ._proxy_link import describe as describe_link
 from ._task import TaskInterface, check_task, check_timeout, set_error, set_result
 from .proxy import Proxy
 from .worker import InlineWorker, Worker
@@ -598,11 +599,13 @@ class Taskmaster:
         instance.handle.close()
 
     def _end_link(self, link: ProxyLink, error: TaskmasterError) -> None:
-        failure = (
-            error
-            if isinstance(error, WorkerFailedError)
-            else WorkerFailedError(str(error))
-        )
+        if isinstance(error, WorkerFailedError):
+            failure = error
+        else:
+            # The proxy crashed (a thread worker's task can take it down):
+            # still a proxy death, with the crash report as its cause.
+            failure = WorkerFailedError(f"{describe_link(link)} crashed: {error}")
+            failure.__cause__ = error
         for instance in link.end(failure, self):
             self._instances.pop(instance.worker, None)
         exit_fd = link.handle.exit_fileno()

@@ -36,7 +36,7 @@ from ._factory import (
     factory_serves,
 )
 from ._inline import _drop_tracebacks, run_inline
-from ._instance import Assignment, Instance
+from ._instance import PREFETCH_WINDOW, Assignment, Instance
 from ._options import TaskmasterOptions
 from ._promise import Promise, TaskPromise
 from ._proxy_link import ProxyLink
@@ -48,8 +48,13 @@ from .worker import InlineWorker, Worker
 logger = logging.getLogger(__name__)
 
 _EXIT_GRACE = 1.0
-_MAX_WINDOW = 8
 _STOP_GRACE = 2.0
+
+# The window sizes _dispatch fills up to in turn: 1, 2, 4, ... PREFETCH_WINDOW.
+_LIMITS = tuple(1 << n for n in range(PREFETCH_WINDOW.bit_length()))
+# Why _fill stopped: the window is as full as its capacity allows, it could
+# take more at a higher limit, or there is no task left for its group.
+_FULL, _ROOM, _EXHAUSTED = object(), object(), object()
 
 Entry = tuple[TaskInterface, TaskPromise]
 
@@ -308,29 +313,47 @@ class Taskmaster:
         for connection in corked:
             connection.cork()
         try:
-            for limit in (1, _MAX_WINDOW):
+            # Every worker gets one task before any gets a second, and windows
+            # grow in doubling steps, so a short queue is shared out evenly.
+            exhausted: set[str | None] = set()
+            for limit in _LIMITS:
+                wanting = False
                 for worker in self._workers:
-                    self._fill(worker, limit)
+                    group = worker.get_group()
+                    if group in exhausted:
+                        continue
+                    state = self._fill(worker, limit)
+                    if state is _EXHAUSTED:
+                        exhausted.add(group)
+                    elif state is _ROOM:
+                        wanting = True
+                if not wanting:
+                    break
         finally:
             for connection in corked:
                 connection.uncork()
 
-    def _fill(self, worker: Worker, limit: int) -> None:
+    def _fill(self, worker: Worker, limit: int) -> object:
+        """Give ``worker`` tasks until its window holds ``limit`` (or its
+        capacity, if smaller); say why it stopped: _FULL, _ROOM or _EXHAUSTED."""
+        group = worker.get_group()
         if isinstance(worker, InlineWorker):
-            if limit == 1:
-                entry = self._next_entry(worker.get_group())
-                if entry is not None:
-                    self._run_inline(worker, entry)
-            return
+            if limit != 1:
+                return _FULL
+            entry = self._next_entry(group)
+            if entry is None:
+                return _EXHAUSTED
+            self._run_inline(worker, entry)
+            return _FULL
         while True:
             instance = self._instances.get(worker)
-            if instance is not None and len(instance.window) >= min(
-                limit, instance.capacity()
-            ):
-                return
-            entry = self._next_entry(worker.get_group())
+            if instance is not None:
+                capacity = instance.capacity()
+                if len(instance.window) >= min(limit, capacity):
+                    return _FULL if capacity <= limit else _ROOM
+            entry = self._next_entry(group)
             if entry is None:
-                return
+                return _EXHAUSTED
             self._give(worker, entry)
 
     def _next_entry(self, group: str | None) -> Entry | None:

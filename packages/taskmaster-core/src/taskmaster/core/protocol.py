@@ -67,25 +67,90 @@ class MessageKind(enum.IntEnum):
     EXITED = 13
 
 
-_KINDS = frozenset(int(kind) for kind in MessageKind)
+_KINDS = {int(kind): kind for kind in MessageKind}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Frame:
-    """One decoded frame: its kind, channel, payload and out-of-band buffers."""
+    """One decoded frame: its kind, channel, payload and out-of-band buffers.
+
+    A decoder receives each out-of-band buffer into a ``bytearray`` of its
+    own, and a large ``bytearray`` that travelled out of band is that very
+    object after :meth:`load` (nothing is copied): load a frame once.
+    """
 
     kind: MessageKind
     channel: int
     payload: Bytes
-    buffers: tuple[memoryview, ...] = ()
+    buffers: tuple[Bytes, ...] = ()
 
     def load(self) -> Any:
         """Unpickle the payload, handing the out-of-band buffers back to pickle."""
         return loads(self.payload, self.buffers)
 
 
+class _OutOfBand:
+    """Stands in for a large ``bytes`` or ``bytearray`` while it is pickled.
+
+    The C pickler writes both in band, copying them into the pickle; this
+    wrapper reduces to a :class:`pickle.PickleBuffer` of the same memory,
+    which goes out of band, and to a function that rebuilds the same type.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes | bytearray) -> None:
+        self.data = data
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        rebuild = (
+            bytearray_from_buffer if type(self.data) is bytearray else bytes_from_buffer
+        )
+        return rebuild, (pickle.PickleBuffer(self.data),)
+
+
+def bytearray_from_buffer(buffer: Any) -> bytearray:
+    """Rebuild a ``bytearray`` sent out of band: the buffer itself when the
+    decoder received it into a ``bytearray`` of its own, else a copy."""
+    return buffer if type(buffer) is bytearray else bytearray(buffer)
+
+
+def bytes_from_buffer(buffer: Any) -> bytes:
+    """Rebuild a ``bytes`` object sent out of band (one copy: bytes are immutable)."""
+    return bytes(buffer)
+
+
+def _lift(obj: Any, depth: int = 2, lifted: dict[int, Any] | None = None) -> Any:
+    """``obj`` with large ``bytes`` and ``bytearray`` wrapped to go out of band:
+    ``obj`` itself, or an item of a tuple up to ``depth`` tuples deep (a
+    task's result, a call's arguments).  Deeper ones stay in band.  An object
+    found twice gets one wrapper, so pickle's memo keeps it one object."""
+    kind = type(obj)
+    if kind is bytes or kind is bytearray:
+        if len(obj) < OUT_OF_BAND_THRESHOLD:
+            return obj
+        if lifted is None:
+            return _OutOfBand(obj)
+        wrapper = lifted.get(id(obj))
+        if wrapper is None:
+            wrapper = lifted[id(obj)] = _OutOfBand(obj)
+        return wrapper
+    if kind is not tuple or not depth:
+        return obj
+    for item in obj:
+        kind = type(item)
+        if kind is tuple or kind is bytes or kind is bytearray:
+            lifted = {} if lifted is None else lifted
+            return tuple([_lift(item, depth - 1, lifted) for item in obj])
+    return obj
+
+
 def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
     """Pickle ``obj`` with protocol 5; large contiguous buffers stay out of band.
+
+    Out of band go objects that pickle as :class:`pickle.PickleBuffer`
+    (NumPy arrays, for example) and large ``bytes`` and ``bytearray`` that are
+    ``obj`` or an item of it, or of a tuple in it, when ``obj`` is a tuple.
 
     The C pickler is tried first: it is several times faster than
     cloudpickle.  cloudpickle takes over for what the C pickler refuses
@@ -105,6 +170,7 @@ def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
         buffers.append(view)
         return False
 
+    obj = _lift(obj)
     try:
         payload = pickle.dumps(obj, protocol=5, buffer_callback=out_of_band)
         if not (portable and b"__main__" in payload):
@@ -116,7 +182,7 @@ def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
     return payload, buffers
 
 
-def loads(payload: Bytes, buffers: Sequence[memoryview] = ()) -> Any:
+def loads(payload: Bytes, buffers: Sequence[Bytes] = ()) -> Any:
     """Unpickle a payload made by :func:`dumps`."""
     return pickle.loads(payload, buffers=buffers)
 
@@ -229,7 +295,7 @@ class FrameDecoder:
             count = sock.recv_into(large.remaining_view())
             if count == 0:
                 return None
-            large.filled += count
+            large.received(count)
             if not large.complete():
                 return []
             self._large = None
@@ -261,11 +327,11 @@ class FrameDecoder:
             available = len(pending) - table_end
             if available >= body_size and not count:
                 payload = bytes(pending[table_end : table_end + payload_size])
-                frames.append(Frame(MessageKind(kind), channel, payload))
+                frames.append(Frame(_KINDS[kind], channel, payload))
                 position = table_end + body_size
                 continue
             if available >= body_size or count or body_size >= _LARGE_FRAME:
-                large = _LargeFrame(MessageKind(kind), channel, payload_size, lengths)
+                large = _LargeFrame(_KINDS[kind], channel, payload_size, lengths)
                 large.fill(memoryview(pending)[table_end : table_end + body_size])
                 position = table_end + min(available, body_size)
                 if large.complete():
@@ -295,37 +361,51 @@ class FrameDecoder:
 
 
 class _LargeFrame:
-    """A frame whose body is received into one allocation of its own."""
+    """A frame received straight into allocations of its own: one for the
+    payload and one ``bytearray`` per out-of-band buffer, filled in order."""
 
-    __slots__ = ("body", "channel", "filled", "kind", "lengths", "payload_size")
+    __slots__ = ("channel", "filled", "kind", "part", "part_end", "parts", "size")
 
     def __init__(
         self, kind: MessageKind, channel: int, payload_size: int, lengths: list[int]
     ) -> None:
         self.kind = kind
         self.channel = channel
-        self.payload_size = payload_size
-        self.lengths = lengths
-        self.body = bytearray(payload_size + sum(lengths))
-        self.filled = 0
+        self.parts = [bytearray(payload_size)] + [bytearray(n) for n in lengths]
+        self.size = payload_size + sum(lengths)
+        self.filled = 0  # bytes received of the whole body
+        self.part = 0  # the part being filled; parts before it are full
+        self.part_end = payload_size  # where that part ends in the body
+        self._skip_full_parts()
 
     def fill(self, data: Bytes) -> int:
-        taken = min(len(self.body) - self.filled, _nbytes(data))
-        self.body[self.filled : self.filled + taken] = memoryview(data)[:taken]
-        self.filled += taken
+        view = memoryview(data).cast("B")
+        taken = 0
+        while taken < len(view) and not self.complete():
+            target = self.remaining_view()
+            count = min(len(target), len(view) - taken)
+            target[:count] = view[taken : taken + count]
+            self.received(count)
+            taken += count
         return taken
 
     def remaining_view(self) -> memoryview:
-        return memoryview(self.body)[self.filled :]
+        """The rest of the part being filled: ``recv_into`` writes here."""
+        part = self.parts[self.part]
+        return memoryview(part)[len(part) - (self.part_end - self.filled) :]
+
+    def received(self, count: int) -> None:
+        self.filled += count
+        self._skip_full_parts()
 
     def complete(self) -> bool:
-        return self.filled == len(self.body)
+        return self.filled == self.size
 
     def frame(self) -> Frame:
-        view = memoryview(self.body)
-        offset = self.payload_size
-        buffers = []
-        for length in self.lengths:
-            buffers.append(view[offset : offset + length])
-            offset += length
-        return Frame(self.kind, self.channel, view[: self.payload_size], tuple(buffers))
+        payload, *buffers = self.parts
+        return Frame(self.kind, self.channel, payload, tuple(buffers))
+
+    def _skip_full_parts(self) -> None:
+        while self.filled == self.part_end and self.part < len(self.parts) - 1:
+            self.part += 1
+            self.part_end += len(self.parts[self.part])

@@ -157,3 +157,23 @@ def test_a_million_streamed_tasks_keep_memory_flat() -> None:
     print(f"RSS growth over {count:,} tasks: {growth / 1e6:.2f} MB")
     assert len(samples) == count // 10_000 + 1
     assert growth < 20e6
+
+
+@pytest.mark.parametrize("worker", list(_workers()))
+def test_a_task_whose_promise_raised_in_wait_is_freed_without_gc(
+    worker: type, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found by the conformance suite: the error raised by wait() kept the
+    # frame of wait() in its traceback, and that frame held the promise.
+    taskmaster = Taskmaster().add_worker(worker())
+    try:
+        promise = taskmaster.run_task(Broken())
+        reference = weakref.ref(promise.get_task())
+        with pytest.raises(Boom):
+            promise.wait()
+        del promise
+
+        assert reference() is None
+    finally:
+        taskmaster.stop()
+    capsys.readouterr()

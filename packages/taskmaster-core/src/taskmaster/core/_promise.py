@@ -85,7 +85,13 @@ class Promise(Generic[T]):
         if self._state == _RESOLVED:
             return self._outcome  # type: ignore[no-any-return]
         if self._state == _REJECTED:
-            raise self._outcome
+            try:
+                raise self._outcome
+            finally:
+                # The error keeps this frame in its traceback; without this the
+                # frame would hold the promise, which holds the error: a cycle
+                # that keeps the task alive after the caller lets it go.
+                del self
         raise TaskmasterError(
             "the promise is not settled and nothing here can settle it"
         )

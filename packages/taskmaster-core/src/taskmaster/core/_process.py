@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import sys
+import sysconfig
 import tempfile
 import time
 from typing import Any
@@ -135,7 +136,7 @@ def spawn_python(
     parent_end, child_end = socket_pair()
     crash_fd = make_crash_file()
     config = {
-        "path": [entry for entry in sys.path if entry],
+        "path": inherited_path(),
         "cwd": os.getcwd(),
         "bootstrap": options.get_bootstrap(),
         "main": main,
@@ -160,6 +161,32 @@ def spawn_python(
         child_end.close()
     os.set_inheritable(crash_fd, False)
     return ProcessHandle(pid, parent_end, crash_fd)
+
+
+def inherited_path() -> list[str]:
+    """This process's ``sys.path`` for a spawned interpreter, without this
+    Python's standard library.
+
+    The spawned interpreter has a standard library of its own, and when it is
+    another Python version it must not import modules from ours (a module
+    removed from its version would load from ours and fail, or worse, half
+    work).  Installed packages stay: pure-Python ones work on any version.
+    """
+    stdlib = sysconfig.get_paths()["stdlib"]
+    major, minor = sys.version_info[:2]
+    own_library = {
+        os.path.normcase(os.path.normpath(path))
+        for path in (
+            stdlib,
+            os.path.join(stdlib, "lib-dynload"),
+            os.path.join(os.path.dirname(stdlib), f"python{major}{minor}.zip"),
+        )
+    }
+    return [
+        entry
+        for entry in sys.path
+        if entry and os.path.normcase(os.path.normpath(entry)) not in own_library
+    ]
 
 
 def spawned_socket(config: dict[str, Any]) -> tuple[socket.socket, int | None]:

@@ -84,7 +84,7 @@ class Connection:
         self.closed = False
         self.owner: Any = None
         self._selector = selector
-        self._outbox: deque[memoryview] = deque()
+        self._outbox: deque[bytes | memoryview] = deque()
         self._corked = False
         self._watching_writes = False
         own(sock.fileno())
@@ -101,7 +101,11 @@ class Connection:
         """
         if self.closed:
             return
-        self._outbox.extend(memoryview(piece).cast("B") for piece in pieces)
+        outbox = self._outbox
+        for piece in pieces:
+            # bytes go as they are; anything else as a view of its bytes, so
+            # that len() is its size in bytes.
+            outbox.append(piece if type(piece) is bytes else _byte_view(piece))
         if not self._corked:
             self.flush()
 
@@ -145,9 +149,10 @@ class Connection:
         Raises ProtocolError for a malformed stream.
         """
         frames: list[Frame] = []
+        decoder = self.decoder
         while True:
             try:
-                more = self.decoder.read_from(self.sock)
+                more = decoder.read_from(self.sock)
             except (BlockingIOError, InterruptedError):
                 return frames
             except OSError:
@@ -155,7 +160,9 @@ class Connection:
             if more is None:
                 return frames or None
             frames += more
-            if len(frames) >= 64:
+            # A read that did not fill the buffer emptied the socket: the
+            # selector (level-triggered) reports anything that comes later.
+            if decoder.drained or len(frames) >= 256:
                 return frames
 
     def close(self) -> None:
@@ -171,15 +178,20 @@ class Connection:
         self.sock.close()
 
 
-def _consume(outbox: deque[memoryview], sent: int) -> None:
+def _byte_view(piece: Bytes) -> memoryview:
+    return memoryview(piece).cast("B")
+
+
+def _consume(outbox: deque[bytes | memoryview], sent: int) -> None:
     """Drop ``sent`` bytes from the front of ``outbox``."""
     while sent and outbox:
         head = outbox[0]
-        if head.nbytes <= sent:
-            sent -= head.nbytes
+        size = len(head)
+        if size <= sent:
+            sent -= size
             outbox.popleft()
         else:
-            outbox[0] = head[sent:]
+            outbox[0] = memoryview(head)[sent:]
             sent = 0
 
 
@@ -195,6 +207,9 @@ class BlockingConnection:
         self._ready: deque[Frame] = deque()
 
     def send(self, pieces: list[Bytes]) -> None:
+        if len(pieces) == 1 and type(pieces[0]) is bytes:
+            self.sock.sendall(pieces[0])
+            return
         views = [memoryview(piece).cast("B") for piece in pieces]
         while views:
             sent = self.sock.sendmsg(views[:_MAX_PIECES])

@@ -44,7 +44,8 @@ class Promise(Generic[T]):
     def __init__(self, waiter: Callable[[Promise[Any]], None] | None = None) -> None:
         self._state = _PENDING
         self._outcome: Any = None
-        self._callbacks: list[tuple[int, Callable[..., Any]]] = []
+        # None until a callback is added: most promises never get one.
+        self._callbacks: list[tuple[int, Callable[..., Any]]] | None = None
         self._waiter = waiter
 
     def then(self, callback: Callable[..., Any]) -> Promise[T]:
@@ -100,6 +101,8 @@ class Promise(Generic[T]):
         if not callable(callback):
             raise TypeError(f"a promise callback must be callable, not {callback!r}")
         if self._state == _PENDING:
+            if self._callbacks is None:
+                self._callbacks = []
             self._callbacks.append((state, callback))
         elif self._state == state:
             self._invoke(callback, self._outcome)
@@ -112,8 +115,8 @@ class Promise(Generic[T]):
         self._outcome = outcome
         self._waiter = None
 
-        callbacks, self._callbacks = self._callbacks, []
-        for wanted, callback in callbacks:
+        callbacks, self._callbacks = self._callbacks, None
+        for wanted, callback in callbacks or ():
             if wanted == state:
                 self._invoke(callback, outcome)
 

@@ -287,13 +287,17 @@ def check_task(task: object) -> TaskInterface:
     return task
 
 
-def set_result(task: TaskInterface, result: Any) -> None:
-    """Settle ``task`` with ``result``: handle_result first, then the promise.
+def set_result(
+    task: TaskInterface, result: Any, promise: TaskPromise | None = None
+) -> None:
+    """Settle ``task`` with ``result``: handle_result first, then the promise
+    (``task.get_promise()`` unless the caller holds it already).
 
     If handle_result raises, the task fails with that exception instead: the
     task still settles once, and the taskmaster goes on with the others.
     """
-    promise = task.get_promise()
+    if promise is None:
+        promise = task.get_promise()
     _record_outcome(task, 1, result)
     try:
         task.handle_result(result)

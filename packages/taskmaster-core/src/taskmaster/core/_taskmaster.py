@@ -93,8 +93,9 @@ class Taskmaster:
 
     def run_task(self, task: TaskInterface) -> TaskPromise:
         """Queue ``task``; return its promise."""
-        self._queue_entry(self._accept(check_task(task)))
-        return task.get_promise()
+        entry = self._accept(check_task(task))
+        self._queue_entry(entry)
+        return entry[1]
 
     def add_task_factory(self, factory: TaskFactoryInterface) -> Taskmaster:
         if not isinstance(factory, TaskFactoryInterface):
@@ -271,7 +272,7 @@ class Taskmaster:
     # -- settling (called by instances) -----------------------------------------
 
     def finished(self, assignment: Assignment, result: Any) -> None:
-        set_result(assignment.task, result)
+        set_result(assignment.task, result, assignment.promise)
         if not assignment.is_init:
             self._finished.append(assignment.task)
 
@@ -297,7 +298,11 @@ class Taskmaster:
         return task, promise
 
     def _queue_entry(self, entry: Entry) -> None:
-        self._queues.setdefault(entry[0].get_group(), deque()).append(entry)
+        group = entry[0].get_group()
+        queue = self._queues.get(group)
+        if queue is None:
+            queue = self._queues[group] = deque()
+        queue.append(entry)
 
     def _dispatch(self) -> None:
         if not self._workers:

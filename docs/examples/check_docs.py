@@ -32,6 +32,7 @@ DEFAULT_PAGES = [
     "docs/guide.md",
     "docs/workers.md",
     "docs/writing-a-worker.md",
+    "docs/proxy.md",
     "docs/limitations.md",
 ]
 

@@ -117,10 +117,11 @@ class Instance:
         """Send ``assignment`` to the instance.  Raises TaskmasterError naming
         the field when the task cannot be pickled; nothing is sent then."""
         pieces = encode_task(assignment, self.channel, self.portable)
-        self.window.append(assignment)
-        if len(self.window) == 1 and self.ready:
+        window = self.window
+        window.append(assignment)
+        if len(window) == 1 and self.ready:
             assignment.started = time.monotonic()
-        self._send(pieces)
+        self.connection.send(pieces)
 
     def _send(self, pieces: list[Any]) -> None:
         self.connection.send(pieces)
@@ -150,11 +151,15 @@ class Instance:
     def _settle_head(self, frame: Frame, settle: Settle) -> None:
         if not self.window:
             raise ProtocolError(f"{frame.kind.name} arrived while no task was running")
-        head = self.window.popleft()
+        window = self.window
+        head = window.popleft()
         now = time.monotonic()
-        self._measure(head, now)
-        if self.window:
-            self.window[0].started = now
+        if head.started is not None:
+            took = now - head.started
+            average = self.average
+            self.average = took if average is None else 0.8 * average + 0.2 * took
+        if window:
+            window[0].started = now
 
         try:
             task_id, outcome, fields = frame.load()
@@ -171,12 +176,6 @@ class Instance:
             settle.finished(head, outcome)
         else:
             settle.failed(head, unpack_error(outcome))
-
-    def _measure(self, head: Assignment, now: float) -> None:
-        if head.started is None:
-            return
-        took = now - head.started
-        self.average = took if self.average is None else 0.8 * self.average + 0.2 * took
 
     def _answer_call(self, frame: Frame) -> None:
         try:

@@ -313,6 +313,8 @@ class Taskmaster:
                 )
             return
         self._factory_fed = False
+        if not self._factories and not any(self._queues.values()):
+            return
         corked = [i.connection for i in self._instances.values() if not i.channel]
         corked += [link.connection for link in self._links.values()]
         for connection in corked:

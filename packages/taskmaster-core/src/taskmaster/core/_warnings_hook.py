@@ -43,6 +43,8 @@ def _hook(previous: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Make sure the hook is in place (someone may have replaced it since)."""
+    if getattr(warnings.showwarning, "__taskmaster_hook__", False):
+        return
     with _lock:
         if not getattr(warnings.showwarning, "__taskmaster_hook__", False):
             warnings.showwarning = _hook(warnings.showwarning)

@@ -217,6 +217,8 @@ def encode_message(
 ) -> list[Bytes]:
     """Pickle ``message`` and frame it (``portable``: see :func:`dumps`)."""
     payload, buffers = dumps(message, portable)
+    if not buffers and len(payload) < OUT_OF_BAND_THRESHOLD:
+        return [HEADER.pack(kind, 0, 0, channel, len(payload)) + payload]
     return encode_frame(kind, payload, buffers, channel)
 
 

@@ -6,6 +6,7 @@ import os
 import sys
 import sysconfig
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,31 @@ def test_the_environment_chooses_the_proxy_and_its_python(version_task, monkeypa
         taskmaster.wait()
         results = [promise.get_value() for promise in promises]
     assert {result[0] for result in results} == {tuple(version)}
+
+
+def test_a_threaded_parent_gets_forked_workers_behind_the_proxy(monkeypatch, tasks):
+    """Without TASKMASTER_WORKER the default is ForkWorker behind a proxy, even
+    while the parent runs threads: the single-threaded proxy does the forking."""
+    for name in (
+        "TASKMASTER_WORKER",
+        "TASKMASTER_WORKER_COUNT",
+        "TASKMASTER_WORKER_BIN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TASKMASTER_WORKER_PROXY_BIN", raising=False)
+    monkeypatch.setenv("TASKMASTER_WORKER_PROXY", "process")
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="busy-parent-thread")
+    thread.start()
+    try:
+        with Taskmaster().auto_detect_workers(2) as taskmaster:
+            workers = taskmaster.get_workers()
+            assert [type(worker) for worker in workers] == [ForkWorker, ForkWorker]
+            [host] = tasks.run_all(taskmaster, tasks.Host())
+            assert host.get_result()[1] != os.getpid()
+    finally:
+        release.set()
+        thread.join()
 
 
 def test_an_unknown_proxy_name_lists_the_known_ones(monkeypatch):

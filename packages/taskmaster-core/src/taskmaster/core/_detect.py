@@ -40,10 +40,14 @@ def proxy_class(name: str) -> type[Proxy]:
     return _load(PROXY_GROUP, name, "proxy")  # type: ignore[no-any-return]
 
 
-def default_worker_name() -> str:
-    """fork where ``os.fork`` exists and this process runs no other thread,
-    else process where subprocesses can start, else sync."""
-    if hasattr(os, "fork") and threading.active_count() == 1:
+def default_worker_name(behind_proxy: bool = False) -> str:
+    """fork where ``os.fork`` exists and the process that forks runs no other
+    thread, else process where subprocesses can start, else sync.
+
+    Behind a proxy the proxy forks, a process of its own without the caller's
+    threads, so a threaded caller still gets forked workers.
+    """
+    if hasattr(os, "fork") and (behind_proxy or threading.active_count() == 1):
         return "fork"
     if hasattr(os, "posix_spawn"):
         return "process"
@@ -60,14 +64,15 @@ def detect_workers(
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"the worker count is a whole number >= 1, not {count!r}")
 
-    name = env.get("TASKMASTER_WORKER") or default_worker_name()
+    proxy_name = env.get("TASKMASTER_WORKER_PROXY")
+    name = env.get("TASKMASTER_WORKER") or default_worker_name(bool(proxy_name))
     worker = worker_class(name)()
     if env.get("TASKMASTER_WORKER_BIN"):
         worker.set_options(
             TaskmasterOptions(python_executable=env["TASKMASTER_WORKER_BIN"])
         )
-    if env.get("TASKMASTER_WORKER_PROXY"):
-        proxy = proxy_class(env["TASKMASTER_WORKER_PROXY"])()
+    if proxy_name:
+        proxy = proxy_class(proxy_name)()
         if env.get("TASKMASTER_WORKER_PROXY_BIN"):
             proxy.set_options(
                 TaskmasterOptions(python_executable=env["TASKMASTER_WORKER_PROXY_BIN"])

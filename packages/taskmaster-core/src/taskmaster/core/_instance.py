@@ -32,8 +32,10 @@ logger = logging.getLogger(__name__)
 # A worker whose tasks take less than this (seconds, moving average) is
 # handed its next tasks before the current one ends: as many as fit in
 # PREFETCH_BUDGET seconds of work at that average, at least 2 and at most
-# PREFETCH_WINDOW.  Tasks of 15 µs get 64; tasks of 1 ms get 2.
-PREFETCH_BELOW = 0.005
+# PREFETCH_WINDOW.  Tasks of 15 µs get 64; tasks of 1 to 50 ms get 2.  A hand-over
+# costs a round trip (50 µs, ten times that on a busy machine): 0.1 to 1% of a
+# 50 ms task.
+PREFETCH_BELOW = 0.05
 PREFETCH_BUDGET = 0.002
 PREFETCH_WINDOW = 64
 

@@ -5,10 +5,15 @@ tasks on two ForkWorkers and prints:
 
 1. wall time and CPU time per task, the parent's and the children's (the
    children's read from ``/proc``, so Linux only);
-2. the parent's cProfile, sorted by time spent in each function itself;
-3. a child's cProfile, taken inside the worker: an init-like task starts the
+2. where the time goes per task, by phase, on each side: the cumulative
+   cProfile time of each phase's entry point, as a share of the profiled
+   total, applied to the CPU time per task measured without the profiler
+   (the profiles count CPU time, so waiting is left out; the profiler
+   inflates call-heavy phases, so the split is approximate);
+3. the parent's cProfile, sorted by time spent in each function itself;
+4. a child's cProfile, taken inside the worker: an init-like task starts the
    profiler in the child, a last task stops it and returns the table;
-4. with ``--strace`` (strace installed): system calls per task in each
+5. with ``--strace`` (strace installed): system calls per task in each
    process, counted from ``strace -ff`` between two marker calls.
 """
 
@@ -36,13 +41,36 @@ from .tasks import EmptyTask
 
 _profiler: cProfile.Profile | None = None
 
+# (phase, file name, function name): the entry point whose cumulative time is
+# the phase's.  Phases do not nest; what no phase covers is "the loop".
+PARENT_PHASES = [
+    ("submit: run_task (check, promise, queue)", "_taskmaster.py", "run_task"),
+    ("hand out: Assignment, pickle, frame", "_taskmaster.py", "_give"),
+    ("send: sendmsg", "_connection.py", "flush"),
+    ("epoll", "selectors.py", "select"),
+    ("read: recv_into, split frames", "_connection.py", "receive"),
+    (
+        "settle: unpickle, fields, handle_result, promise",
+        "_instance.py",
+        "handle_frame",
+    ),
+]
+CHILD_PHASES = [
+    ("read: recv_into, split frames", "_connection.py", "receive"),
+    ("unpickle the task", "protocol.py", "load"),
+    ("run() itself", "tasks.py", "run"),
+    ("send the result: pickle, frame, send", "runtime.py", "_send_result"),
+    ("warnings routing", "_warnings_hook.py", "begin"),
+    ("flush stdout and stderr", "runtime.py", "_flush_standard_streams"),
+]
+
 
 class StartProfiler(Task):
     """Starts cProfile in the worker that runs it; it stays on for later tasks."""
 
     def run(self) -> None:
         global _profiler
-        _profiler = cProfile.Profile()
+        _profiler = cProfile.Profile(time.process_time)
         _profiler.enable()
 
 
@@ -52,11 +80,11 @@ class StopProfiler(Task):
     def __init__(self, top: int) -> None:
         self.top = top
 
-    def run(self) -> str:
+    def run(self) -> tuple[str, dict[str, float]]:
         if _profiler is None:
-            return "the profiler was not started in this worker"
+            return "the profiler was not started in this worker", {"total": 0.0}
         _profiler.disable()
-        return _table(_profiler, self.top)
+        return _table(_profiler, self.top), _phases(_profiler, CHILD_PHASES)
 
 
 def _table(profiler: cProfile.Profile, top: int) -> str:
@@ -78,8 +106,15 @@ def _started(workers: int) -> Taskmaster:
     return taskmaster
 
 
-def cpu_split(count: int) -> str:
-    """Wall and CPU microseconds per task, parent and children."""
+class ProcessTime(Task):
+    """Returns the CPU time of the worker process that runs it."""
+
+    def run(self) -> float:
+        return time.process_time()
+
+
+def measure_cpu(count: int) -> tuple[float, float, float]:
+    """Wall, parent CPU and children's CPU, in seconds per task (2 workers)."""
     taskmaster = _started(2)
     try:
         children = child_pids()
@@ -91,10 +126,28 @@ def cpu_split(count: int) -> str:
         child = sum(_cpu_seconds(pid) for pid in children) - before
     finally:
         taskmaster.stop()
+    return wall / count, parent / count, child / count
+
+
+def child_cpu(count: int) -> float:
+    """A worker's own CPU seconds per task, read inside it (1 worker)."""
+    taskmaster = _started(1)
+    try:
+        before = taskmaster.run_task(ProcessTime()).wait()
+        _run_empty(taskmaster, count)
+        after = taskmaster.run_task(ProcessTime()).wait()
+    finally:
+        taskmaster.stop()
+    return float(after - before) / count
+
+
+def cpu_split(count: int) -> str:
+    """Wall and CPU microseconds per task, parent and children."""
+    wall, parent, children = measure_cpu(count)
     return (
-        f"{count / wall:,.0f} tasks/s; per task: wall {wall / count * 1e6:.1f} µs, "
-        f"parent CPU {parent / count * 1e6:.1f} µs, "
-        f"children CPU {child / count * 1e6:.1f} µs (clock ticks: coarse)"
+        f"{1 / wall:,.0f} tasks/s; per task: wall {wall * 1e6:.1f} µs, "
+        f"parent CPU {parent * 1e6:.1f} µs, "
+        f"children CPU {children * 1e6:.1f} µs (clock ticks: coarse)"
     )
 
 
@@ -103,26 +156,63 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def profile_parent(count: int, top: int) -> str:
+def profile_parent(count: int, top: int) -> tuple[str, dict[str, float]]:
+    """The parent's table, and its profiled seconds per phase (and in total)."""
     taskmaster = _started(2)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     try:
         profiler.enable()
         _run_empty(taskmaster, count)
         profiler.disable()
     finally:
         taskmaster.stop()
-    return _table(profiler, top)
+    return _table(profiler, top), _phases(profiler, PARENT_PHASES)
 
 
-def profile_child(count: int, top: int) -> str:
+def profile_child(count: int, top: int) -> tuple[str, dict[str, float]]:
+    """A child's table, and its profiled seconds per phase (and in total)."""
     taskmaster = _started(1)
     try:
         taskmaster.run_task(StartProfiler()).wait()
         _run_empty(taskmaster, count)
-        return str(taskmaster.run_task(StopProfiler(top)).wait())
+        return taskmaster.run_task(StopProfiler(top)).wait()  # type: ignore[no-any-return]
     finally:
         taskmaster.stop()
+
+
+def _phases(
+    profiler: cProfile.Profile, phases: list[tuple[str, str, str]]
+) -> dict[str, float]:
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    seconds = {name: 0.0 for name, _, _ in phases}
+    total = 0.0
+    for (path, _line, function), row in stats.items():
+        total += row[2]  # time in the function itself
+        for name, file, entry in phases:
+            if function == entry and path.endswith(file):
+                seconds[name] += row[3]  # cumulative
+    seconds["total"] = total
+    return seconds
+
+
+def breakdown(seconds: dict[str, float], cpu_per_task: float, count: int) -> str:
+    """Phases as µs per task: profiled shares applied to the measured CPU."""
+    total = seconds["total"] or 1.0
+    lines = ["| phase | share | µs per task |", "|---|---:|---:|"]
+    covered = 0.0
+    for name, value in seconds.items():
+        if name == "total":
+            continue
+        covered += value
+        lines.append(
+            f"| {name} | {value / total:.0%} | {cpu_per_task * value / total:.1f} |"
+        )
+    rest = max(0.0, total - covered)
+    lines.append(
+        f"| the loop and the rest | {rest / total:.0%} "
+        f"| {cpu_per_task * rest / total:.1f} |"
+    )
+    return "\n".join(lines)
 
 
 def _marked_run(count: int) -> None:
@@ -179,12 +269,26 @@ def main(argv: list[str] | None = None) -> int:
         _marked_run(args.marked_run)
         return 0
 
-    print("## CPU per task (ForkWorker x2)\n\n" + cpu_split(args.tasks))
-    print("\n## parent (cProfile)\n\n" + profile_parent(args.tasks, args.top))
+    wall, parent_cpu, children_cpu = measure_cpu(args.tasks)
+    worker_cpu = child_cpu(args.tasks)
     print(
-        "## child (cProfile inside the worker)\n\n"
-        + profile_child(args.tasks, args.top)
+        f"## CPU per task (ForkWorker x2)\n\n{1 / wall:,.0f} tasks/s; per task: "
+        f"wall {wall * 1e6:.1f} µs, parent CPU {parent_cpu * 1e6:.1f} µs, "
+        f"children CPU {children_cpu * 1e6:.1f} µs (from /proc: clock ticks, "
+        f"coarse); one worker alone, read inside it: {worker_cpu * 1e6:.1f} µs"
     )
+    parent_table, parent_phases = profile_parent(args.tasks, args.top)
+    child_table, child_phases = profile_child(args.tasks, args.top)
+    print(
+        "\n## where the time goes per task: parent\n\n"
+        + breakdown(parent_phases, parent_cpu * 1e6, args.tasks)
+    )
+    print(
+        "\n## where the time goes per task: child\n\n"
+        + breakdown(child_phases, worker_cpu * 1e6, args.tasks)
+    )
+    print("\n## parent (cProfile)\n\n" + parent_table)
+    print("## child (cProfile inside the worker)\n\n" + child_table)
     if args.strace:
         print("## system calls per task\n\n" + syscalls(args.tasks // 2))
     return 0

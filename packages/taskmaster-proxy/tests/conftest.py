@@ -112,6 +112,13 @@ def is_running(pid: int) -> bool:
     return process_state(pid) not in (None, "Z")
 
 
+def has_exited(pid: int) -> bool:
+    """True once ``pid``, a child of this process, has wholly ended (every
+    thread of it), so that its parent can reap it; it is not reaped here."""
+    flags = os.WEXITED | os.WNOHANG | os.WNOWAIT
+    return os.waitid(os.P_PID, pid, flags) is not None
+
+
 def children(pid: int | None = None) -> set[int]:
     """The pids whose parent is ``pid`` (default: this process), zombies included."""
     pid = os.getpid() if pid is None else pid

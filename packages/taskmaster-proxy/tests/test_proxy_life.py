@@ -82,6 +82,28 @@ def test_proxy_death_fails_running_tasks_and_the_next_start_a_new_proxy(
     assert taskmaster.get_proxies() == [proxy]
 
 
+@pytest.mark.parametrize("how", ["sigkill", "stop"])
+def test_an_idle_proxy_that_died_is_replaced_for_the_next_task(
+    make_taskmaster, backend, tasks, how
+):
+    """No task runs when the proxy dies: the next one must not be handed to a
+    worker of the dead proxy, but start a new proxy and finish."""
+    proxy = ProcessProxy()
+    taskmaster = make_taskmaster(backend, count=2, proxy=proxy)
+    first = tasks.Host()
+    tasks.run_all(taskmaster, first)
+    old_proxy = tasks.proxy_pid(backend, first)
+    if how == "sigkill":
+        tasks.kill(old_proxy)
+        # Its main thread turns zombie before the rest of it has gone.
+        tasks.wait_until(lambda: tasks.has_exited(old_proxy), 5, "the kill")
+    else:
+        proxy.stop()
+    later = tasks.run_all(taskmaster, *(tasks.Host() for _ in range(3)))
+    assert [task.get_error() for task in later] == [None] * 3
+    assert old_proxy not in {tasks.proxy_pid(backend, task) for task in later}
+
+
 def test_the_proxy_never_outlives_the_parent(tasks, tmp_path):
     """A parent (a script in its own process) is killed with SIGKILL while a
     task runs: its proxy and the proxy's workers are gone within a second."""

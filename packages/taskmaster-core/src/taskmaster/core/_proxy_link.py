@@ -50,6 +50,7 @@ class ProxyLink:
         self.connection = Connection(handle.sock, selector)
         self.connection.owner = self
         self.instances: dict[int, Instance] = {}
+        self.stopped = False
         self._channels = itertools.count(1)
         self.connection.send([encode_hello(os.getpid())])
         logger.debug("proxy %s started, pid %s", type(proxy).__name__, handle.pid)

@@ -201,6 +201,10 @@ class Taskmaster:
         nothing has finished yet.
         """
         self._fail_orphans()
+        if self._selector is not None and not self._busy():
+            # Notice instances and proxies that ended while idle (killed,
+            # stopped), so the next task starts a fresh one instead of failing.
+            self._poll(0.0)
         self._dispatch()
         if self._busy():
             self._poll(0.0 if self._finished else self._wait_time())
@@ -354,6 +358,8 @@ class Taskmaster:
             return _FULL
         while True:
             instance = self._instances.get(worker)
+            if instance is not None and instance.channel and not instance.window:
+                instance = self._check_link(instance)
             if instance is not None:
                 capacity = instance.capacity()
                 if len(instance.window) >= min(limit, capacity):
@@ -477,8 +483,25 @@ class Taskmaster:
                 self.failed(init_assignment, error)
         return instance
 
+    def _check_link(self, instance: Instance) -> Instance | None:
+        """``instance``, an idle one on a proxy, unless that proxy has ended.
+
+        A proxy that died while idle may not have been noticed yet (the rest of
+        its threads or workers are still on their way out): end its link now,
+        so the next task starts a new proxy instead of failing on the old one.
+        """
+        link = self._links.get(instance.worker.get_proxy())  # type: ignore[arg-type]
+        if link is None or link.handle.wait(0) is None:
+            return instance
+        self._ended(link)
+        return None
+
     def _link(self, proxy: Proxy) -> ProxyLink:
+        """The running link to ``proxy``, launching the proxy if need be."""
         link = self._links.get(proxy)
+        if link is not None and link.handle.wait(0) is not None:
+            self._ended(link)
+            link = None
         if link is None:
             options = _merge_options(proxy.get_options(), self._options)
             link = ProxyLink(proxy, proxy.launch(options), self._ensure_selector())
@@ -571,6 +594,8 @@ class Taskmaster:
                 if status
                 else None
             )
+            if owner.stopped:
+                error = WorkerFailedError(f"{describe_link(owner)} was stopped")
             self._end_link(owner, error or WorkerFailedError("the proxy went away"))
             return
         logger.debug("%s ended: %s", owner.label, status)

@@ -41,7 +41,11 @@ class Proxy(HasOptions, ABC):
         """
         link = self._link
         if link is not None:
+            link.stopped = True
             link.handle.kill()
+            # Gone before stop() returns, so the taskmaster notices before it
+            # hands the next task to a worker that lived in this proxy.
+            link.handle.wait(None)
         return self
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ from .scenario import (
     Batch,
     Call,
     Crash,
+    Ending,
     ErrorSpec,
     Exit,
     Hang,
@@ -45,7 +46,7 @@ def _one(scenario: Scenario, **batch: object) -> Batch:
 _CALL = Call(args=(1,), answer=Answer(value="answered"))
 
 
-def _ends_instance(ending: object) -> Callable[[Capabilities], bool]:
+def _ends_instance(ending: Ending) -> Callable[[Capabilities], bool]:
     """Whether a backend survives ``ending`` in a task."""
     if isinstance(ending, Exit):
         if ending.how == "os._exit":
@@ -56,7 +57,7 @@ def _ends_instance(ending: object) -> Callable[[Capabilities], bool]:
     return lambda caps: caps.timeouts
 
 
-_DEATHS = {
+_DEATHS: dict[str, Ending] = {
     "sys-exit": Exit(3, "sys.exit"),
     "sys-exit-0": Exit(0, "sys.exit"),
     "os-exit": Exit(4, "os._exit"),

@@ -136,6 +136,13 @@ class _Propagated(Exception):
         self.error = error
 
 
+class _Killed(Exception):
+    """The parent gives the worker instance up in the middle of the task."""
+
+    def __init__(self, error: ErrorLike) -> None:
+        self.error = error
+
+
 class _Simulation:
     """One task, replayed: the child's fields, the parent's, and the messages."""
 
@@ -173,6 +180,8 @@ class _Simulation:
             self.act_out()
         except _Propagated as propagated:
             return self.finish(self.fail_with(propagated.error), cut_off=False)
+        except _Killed as killed:
+            return self.finish(killed.error, cut_off=False)
         return self.finish(self.end(), isinstance(self.scenario.ending, Hang))
 
     def refusal(self) -> ErrorLike | None:
@@ -217,6 +226,9 @@ class _Simulation:
         if refused is not None:
             self.raised(index, step, refused)
             return
+        if not self.shares and _holds((args, self.returning(self.child)), Poisoned):
+            unloadable = ("a call could not be unpickled",)
+            raise _Killed(ErrorLike("WorkerFailedError", contains=unloadable))
         self.parent.update(self.returning(self.child))
         self.seen.append((index, tuple(args), self.visible()))
         for name, value in step.answer.sets:
@@ -249,13 +261,24 @@ class _Simulation:
     def answer(self, step: Call) -> tuple[dict[str, Any], Any]:
         """The fields the parent sends back and the outcome it answers with."""
         fields = self.returning(self.parent)
+        outcome: Any
         if step.answer.error is not None:
-            error = error_like(step.answer.error)
-            return fields, error if self.shares else _arrived_in_child(error)
-        value = materialise(step.answer.value)
-        if not self.shares and (_holds(value, Locked) or _holds(fields, Locked)):
+            outcome = error_like(step.answer.error)
+            if not self.shares:
+                outcome = _arrived_in_child(outcome)
+        else:
+            outcome = materialise(step.answer.value)
+        if self.shares:
+            return fields, outcome
+        value = None if isinstance(outcome, ErrorLike) else outcome
+        unpicklable = _first_holding(fields, Locked)
+        if unpicklable is not None:
+            return {}, taskmaster_error(f"pickling field {unpicklable!r}")
+        if _holds(value, Locked):
             return {}, taskmaster_error("pickling the return value of answer()")
-        return fields, value
+        if _holds((value, fields), Poisoned):
+            return {}, taskmaster_error("unpickling the answer to a call")
+        return fields, outcome
 
     def wait(self, index: int, step: Call) -> None:
         while self.unapplied and self.unapplied[0] <= index:

@@ -51,7 +51,7 @@ def _backends(config: pytest.Config) -> list[Any]:
         only = config.getoption("--taskmaster-only-given")
         cached = select_backends(given, installed=not only)
         config._taskmaster_backends = cached  # type: ignore[attr-defined]
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

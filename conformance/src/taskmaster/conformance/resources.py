@@ -44,7 +44,7 @@ def _stat(pid: int) -> tuple[int, str, int] | None:
     return int(fields[1]), fields[0], int(fields[19])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Process:
     """A process, by pid and start time."""
 

@@ -110,11 +110,23 @@ def _drive(
     if batch.drive == "iterate":
         return list(taskmaster.wait_and_handle_tasks())
     if batch.drive == "promise":
-        for promise in promises:
-            with contextlib.suppress(Exception):
-                promise.wait()
+        _wait_for_each(promises)
     taskmaster.wait()
     return None
+
+
+def _wait_for_each(promises: list[Any]) -> None:
+    """``wait()`` on each promise, as a careful caller does.
+
+    An error raised by ``wait()`` keeps this frame in its traceback, and the
+    error is stored on its task: so this frame lets go of each promise before
+    the next, or the task would be kept alive through its own error.
+    """
+    while promises:
+        promise = promises.pop(0)
+        with contextlib.suppress(Exception):
+            promise.wait()
+        del promise
 
 
 def _observe(task: ScenarioTask) -> Observed:
@@ -301,3 +313,26 @@ def report(backend: Backend, batch: Batch, problems: list[str]) -> str:
         f"{backend.name} does not conform:\n{listing}\n\n"
         f"Replay it with this test:\n\n{regression_test(backend.name, batch)}"
     )
+
+
+def check_scenarios(backend: Backend, settings: Any = None) -> None:
+    """Check generated batches on ``backend`` until hypothesis is satisfied.
+
+    ``settings`` default to :func:`~taskmaster.conformance.conformance_settings`
+    for the active profile.  A failure raises the shrunk batch's
+    ConformanceError, which ends with a regression test that replays it.
+    """
+    from hypothesis import given
+
+    from .profiles import conformance_settings
+    from .strategies import batches
+
+    @given(batch=batches(backend.capabilities))
+    def conforms(batch: Batch) -> None:
+        check_batch(backend, batch)
+
+    # One example database entry per backend, not one for all of them.
+    conforms.hypothesis.inner_test._hypothesis_internal_add_digest = (  # type: ignore[attr-defined]
+        backend.name.encode()
+    )
+    (settings or conformance_settings("batches"))(conforms)()

@@ -152,6 +152,9 @@ class Hang:
 
 Ending = Return | Raise | Exit | Crash | Hang
 
+Delivery = Literal["queue", "iterator", "factory", "mixed"]
+"""How a batch's tasks reach the taskmaster: queued, or made by a factory."""
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -198,7 +201,7 @@ class Batch:
     tasks: tuple[Scenario, ...] = ()
     workers: tuple[str | None, ...] = (None,)
     init: InitSpec | None = None
-    delivery: Literal["queue", "iterator", "factory", "mixed"] = "queue"
+    delivery: Delivery = "queue"
     drive: Literal["update", "iterate", "wait", "promise"] = "update"
     default_timeout: float | None = None
 

@@ -22,6 +22,7 @@ from .scenario import (
     Batch,
     Call,
     Crash,
+    Delivery,
     ErrorSpec,
     Exit,
     Hang,
@@ -303,7 +304,9 @@ def batches(draw: st.DrawFn, caps: Capabilities) -> Batch:
     """Scenarios run together: workers with groups, init tasks, delivery, drive."""
     workers = tuple(draw(st.lists(st.sampled_from(GROUPS), min_size=1, max_size=3)))
     served = tuple(sorted(set(workers), key=str))
-    delivery = draw(st.sampled_from(("queue", "iterator", "factory", "mixed")))
+    delivery: Delivery = draw(
+        st.sampled_from(("queue", "iterator", "factory", "mixed"))
+    )
     if delivery == "iterator" and len(served) > 1:
         delivery = "factory"
     task_groups = served

@@ -93,6 +93,40 @@ def test_a_dropped_finished_task_is_freed_without_gc(
         assert capsys.readouterr().err.count("\n") == 1
 
 
+class AsksLater(Task):
+    """Keeps the promise of a call whose parent method raises, and waits for
+    it only at the end (found by the conformance suite under SyncWorker)."""
+
+    def refuse(self) -> None:
+        raise KeyError("no")
+
+    def run(self) -> str:
+        pending = self.call_async(self.refuse)
+        self.big = bytearray(1000)
+        try:
+            pending.wait()
+        except KeyError as error:
+            return repr(error)
+        return "answered"
+
+
+@pytest.mark.parametrize("worker", list(_workers()))
+def test_a_failed_async_call_waited_later_leaves_no_cycle(worker: type) -> None:
+    taskmaster = Taskmaster().add_worker(worker())
+    try:
+        task = AsksLater()
+        taskmaster.run_task(task)
+        taskmaster.wait()
+        assert task.get_result() == "KeyError('no')"
+        reference = weakref.ref(task)
+
+        del task
+
+        assert reference() is None
+    finally:
+        taskmaster.stop()
+
+
 @pytest.mark.parametrize("worker", list(_workers()))
 def test_the_taskmaster_is_freed_without_gc(worker: type) -> None:
     taskmaster = Taskmaster().add_worker(worker())

@@ -9,6 +9,7 @@ raised by a task's own ``run()`` reaches the parent as itself.
 from __future__ import annotations
 
 import signal as _signal
+import traceback
 
 
 class TaskmasterError(Exception):
@@ -89,3 +90,31 @@ class RemoteTraceback(Exception):
 
     def __str__(self) -> str:
         return f'\n"""\n{self.text.rstrip()}\n"""'
+
+
+def detach_traceback(error: BaseException) -> None:
+    """Replace the traceback of ``error`` (from the frame below the one that
+    caught it) by its text in a RemoteTraceback ``__cause__``, and drop the
+    tracebacks of the exceptions chained to it.
+
+    A live traceback holds the frames it passed through and, through their
+    locals, whatever they held: a task, its promise, the error itself.
+    """
+    tb = error.__traceback__
+    below = tb.tb_next if tb is not None else None
+    text = "".join(traceback.format_exception(type(error), error, below))
+    drop_tracebacks(error)
+    error.__cause__ = RemoteTraceback(text)
+
+
+def drop_tracebacks(error: BaseException) -> None:
+    """Clear the traceback of ``error`` and of every exception chained to it."""
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]

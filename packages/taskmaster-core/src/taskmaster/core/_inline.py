@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from ._context import current_runtime
-from ._errors import RemoteTraceback
-from ._promise import Promise
+from ._errors import detach_traceback, drop_tracebacks
+from ._promise import Promise, settled_by_call
 from ._task import TaskInterface
 
 
 class SyncRuntime:
-    """The runtime of a task under SyncWorker: calls are plain method calls."""
+    """The runtime of one task's run under SyncWorker: calls are plain method
+    calls, and ``call_async`` settles its promise before it returns.
+
+    It keeps the errors those promises were rejected with, so that when the
+    run ends their tracebacks can be dropped: a task that waits for such a
+    promise while holding it in a local puts the run's frame in the error's
+    traceback, and the frame holds the promise that holds the error (a cycle
+    through the task).  In a process worker that cycle would end with the
+    child's copy of the task; here it would keep the caller's task alive.
+    """
+
+    __slots__ = ("call_errors",)
 
     is_sync = True
+
+    def __init__(self) -> None:
+        self.call_errors: list[BaseException] = []
 
     def call(
         self,
@@ -32,15 +45,11 @@ class SyncRuntime:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Promise[Any]:
-        promise: Promise[Any] = Promise()
-        try:
-            promise.resolve(self.call(task, name, args, kwargs))
-        except Exception as error:
-            promise.reject(error)
+        promise = settled_by_call(getattr(task, name), args, kwargs)
+        error = promise.get_error()
+        if error is not None:
+            self.call_errors.append(error)
         return promise
-
-
-_SYNC = SyncRuntime()
 
 
 def run_inline(task: TaskInterface) -> tuple[bool, Any]:
@@ -51,34 +60,14 @@ def run_inline(task: TaskInterface) -> tuple[bool, Any]:
     traceback would hold the frames that called ``run()`` through their
     ``f_back`` links, up to the caller of ``wait()``, and with them the task.
     """
-    token = current_runtime.set((_SYNC, task))
+    runtime = SyncRuntime()
+    token = current_runtime.set((runtime, task))
     try:
         return True, task.run()
     except Exception as error:
-        _detach_traceback(error)
+        detach_traceback(error)
         return False, error
     finally:
         current_runtime.reset(token)
-
-
-def _detach_traceback(error: BaseException) -> None:
-    """Replace the traceback of ``error`` (from the frame below this module's)
-    by its text, and drop the tracebacks of the exceptions chained to it."""
-    tb = error.__traceback__
-    below = tb.tb_next if tb is not None else None
-    text = "".join(traceback.format_exception(type(error), error, below))
-    _drop_tracebacks(error)
-    error.__cause__ = RemoteTraceback(text)
-
-
-def _drop_tracebacks(error: BaseException) -> None:
-    """Clear the traceback of ``error`` and of every exception chained to it."""
-    pending: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        current.__traceback__ = None
-        pending += [current.__cause__, current.__context__]
+        for call_error in runtime.call_errors:
+            drop_tracebacks(call_error)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ._errors import TaskmasterError
+from ._errors import TaskmasterError, detach_traceback
 
 if TYPE_CHECKING:
     from ._task import TaskInterface
@@ -132,6 +132,25 @@ class Promise(Generic[T]):
     def __repr__(self) -> str:
         state = ("pending", "resolved", "rejected")[self._state]
         return f"<{type(self).__name__} {state}>"
+
+
+def settled_by_call(
+    function: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Promise[T]:
+    """A promise settled at once by ``function(*args, **kwargs)``: what
+    ``call_async`` gives where the parent's method runs in the same process.
+
+    A raised error keeps its traceback only as text: a live one would hold
+    this frame and, through it, the promise that holds the error (a cycle),
+    and the task that made the call.
+    """
+    promise: Promise[T] = Promise()
+    try:
+        promise.resolve(function(*args, **kwargs))
+    except Exception as error:
+        detach_traceback(error)
+        promise.reject(error)
+    return promise
 
 
 class TaskPromise(Promise[Any]):

@@ -19,7 +19,7 @@ from typing import Any
 
 from ._context import runtime_for
 from ._errors import TaskmasterError
-from ._promise import Promise, TaskPromise
+from ._promise import Promise, TaskPromise, settled_by_call
 from ._sides import Side, field_sides, method_side
 from ._warning import TaskWarning
 
@@ -116,12 +116,7 @@ class Task(TaskInterface):
         name = _call_target(self, method)
         runtime = runtime_for(self)
         if runtime is None:
-            promise: Promise[Any] = Promise()
-            try:
-                promise.resolve(method(*args, **kwargs))
-            except Exception as error:
-                promise.reject(error)
-            return promise
+            return settled_by_call(method, args, kwargs)
         return runtime.call_async(self, name, args, kwargs)
 
     def is_sync(self) -> bool:

@@ -28,14 +28,19 @@ from typing import Any
 
 from ._connection import Connection, disown, own
 from ._detect import detect_workers
-from ._errors import ProtocolError, TaskmasterError, WorkerFailedError
+from ._errors import (
+    ProtocolError,
+    TaskmasterError,
+    WorkerFailedError,
+    drop_tracebacks,
+)
 from ._factory import (
     CloneTaskFactory,
     InstanceTaskFactory,
     TaskFactoryInterface,
     factory_serves,
 )
-from ._inline import _drop_tracebacks, run_inline
+from ._inline import run_inline
 from ._instance import PREFETCH_WINDOW, Assignment, Instance
 from ._options import TaskmasterOptions
 from ._promise import Promise, TaskPromise
@@ -406,7 +411,7 @@ class Taskmaster:
             instance.assign(assignment)
         except TaskmasterError as error:
             # Its traceback holds these frames and, through them, the task.
-            _drop_tracebacks(error)
+            drop_tracebacks(error)
             self.failed(assignment, error)
 
     def _timeout_of(self, task: TaskInterface) -> float | None:
@@ -479,7 +484,7 @@ class Taskmaster:
             try:
                 instance.assign(init_assignment)
             except TaskmasterError as error:
-                _drop_tracebacks(error)
+                drop_tracebacks(error)
                 self.failed(init_assignment, error)
         return instance
 

@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -107,10 +106,11 @@ class TaskmasterMachine(RuleBasedStateMachine):
     def wait(self) -> None:
         """``wait()`` keeps the tasks it finishes to itself: they are never
         returned by ``update()``."""
-        before = {id(entry) for entry in self.unsettled()}
         self.taskmaster.wait()
+        # Every task not returned yet, including those a factory made during
+        # the wait, has finished inside it.
         for entry in self.tracked:
-            if id(entry) in before:
+            if not self.returned[entry.task.key]:
                 entry.unreported = True
 
     @rule()
@@ -223,5 +223,4 @@ def machine_class(backend: Backend) -> type[TaskmasterMachine]:
 def check_taskmaster_machine(backend: Backend, settings: Any = None) -> None:
     """Run the state machine against ``backend`` (with hypothesis ``settings``)."""
     machine = machine_class(backend)
-    note(f"backend: {backend.name}")
     run_state_machine_as_test(machine, settings=settings)

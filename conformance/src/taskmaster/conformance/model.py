@@ -269,7 +269,9 @@ class _Simulation:
         else:
             outcome = materialise(step.answer.value)
         if self.shares:
-            return fields, outcome
+            # One object on both sides: nothing travels back to overwrite
+            # what the task has set since.
+            return {}, outcome
         value = None if isinstance(outcome, ErrorLike) else outcome
         unpicklable = _first_holding(fields, Locked)
         if unpicklable is not None:

@@ -143,6 +143,45 @@ def test_timeout_fails_the_task_and_later_tasks_run(taskmaster, tasks):
     assert later == [0, 1, 2, 3]
 
 
+def _refuse_to_load() -> None:
+    raise RuntimeError("this argument does not unpickle in the parent")
+
+
+class Unloadable:
+    """Pickles in the child; unpickling it in the parent raises."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _refuse_to_load, ()
+
+
+class CallWithUnloadable(Task):
+    def take(self, value: object) -> None:
+        pass
+
+    def run(self) -> None:
+        self.call(self.take, Unloadable())
+
+
+def test_a_call_that_cannot_be_unpickled_fails_only_its_task(taskmaster, tasks):
+    # The neighbour runs on the other worker of the same proxy while the bad
+    # call arrives: it must finish, and the proxy must stay (found by the
+    # conformance suite: the whole proxy was taken for broken).
+    neighbour = tasks.Sleep(0.5, "neighbour")
+    bad = CallWithUnloadable()
+    taskmaster.run_task(neighbour)
+    taskmaster.run_task(bad)
+    taskmaster.wait()
+
+    assert neighbour.get_error() is None
+    assert neighbour.get_result() == "neighbour"
+    error = bad.get_error()
+    assert isinstance(error, WorkerFailedError)
+    assert "a call could not be unpickled" in str(error)
+    assert "does not unpickle in the parent" in str(error)
+    assert run_all_values(taskmaster, tasks, 3) == [0, 1, 2]
+    assert len(taskmaster.get_proxies()) == 1
+
+
 @pytest.mark.parametrize("how", ["os._exit", "sys.exit"])
 def test_exit_fails_the_task_and_later_tasks_run(taskmaster, tasks, how):
     task = tasks.Die(how)

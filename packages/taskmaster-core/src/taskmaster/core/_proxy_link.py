@@ -76,12 +76,9 @@ class ProxyLink:
         self.instances.pop(instance.channel, None)
 
     def handle_frame(self, frame: Frame, settle: Settle) -> Instance | None:
-        """Act on a frame; return the instance that ended, if one did."""
-        if frame.channel:
-            instance = self.instances.get(frame.channel)
-            if instance is not None:
-                instance.handle_frame(frame, settle)
-            return None
+        """Act on a frame of channel 0, the proxy's own; return the instance
+        that ended, if one did.  (The taskmaster hands the frames of other
+        channels to their instances.)"""
         if frame.kind is MessageKind.HELLO:
             check_hello(frame)
             return None

@@ -47,6 +47,7 @@ from ._promise import Promise, TaskPromise
 from ._proxy_link import ProxyLink
 from ._proxy_link import describe as describe_link
 from ._task import TaskInterface, check_task, check_timeout, set_error, set_result
+from .protocol import Frame
 from .proxy import Proxy
 from .worker import InlineWorker, Worker
 
@@ -560,16 +561,20 @@ class Taskmaster:
             self._ended(owner)
             return
         for frame in frames:
+            target = _frame_target(owner, frame)
+            if target is None:
+                continue
             try:
-                if isinstance(owner, ProxyLink):
-                    ended = owner.handle_frame(frame, self)
+                if isinstance(target, ProxyLink):
+                    ended = target.handle_frame(frame, self)
                     if ended is not None:
                         self._forget(ended)
-                elif not owner.gone:
-                    owner.handle_frame(frame, self)
+                elif not target.gone:
+                    target.handle_frame(frame, self)
             except ProtocolError as error:
-                self._broken(owner, error)
-                return
+                self._broken(target, error)
+                if target is owner:
+                    return
 
     def _drain_and_end(self, instance: Instance) -> None:
         if instance.gone:
@@ -744,3 +749,17 @@ def _promise_waiter(taskmaster: Taskmaster) -> Any:
                 return
 
     return wait_for
+
+
+def _frame_target(
+    owner: Instance | ProxyLink, frame: Frame
+) -> Instance | ProxyLink | None:
+    """Who acts on ``frame``, read from ``owner``'s connection.
+
+    A frame on a proxy's channel is its instance's (None if that instance
+    has ended): a bad one ends that instance alone, not the proxy and the
+    other instances on it.
+    """
+    if isinstance(owner, ProxyLink) and frame.channel:
+        return owner.instances.get(frame.channel)
+    return owner

@@ -80,7 +80,8 @@ class ErrorLike:
         """This error after it travelled pickled to the other side."""
         if self.name in UNPICKLABLE_ERRORS | UNLOADABLE_ERRORS:
             text = self.contains[0] if self.contains else ""
-            described = f"{VALUES_MODULE}.{self.name}: {text}"
+            # "module.Name: message", or the name alone for an empty message.
+            described = f"{VALUES_MODULE}.{self.name}" + (f": {text}" if text else "")
             return ErrorLike("TaskmasterError", contains=(described,), remote=True)
         return ErrorLike(self.name, self.args, self.contains, self.attrs, remote=True)
 
@@ -408,12 +409,16 @@ def expect_batch(batch: Batch, caps: Capabilities) -> list[Expected]:
     fatal = death_of(batch.init.ending) if batch.init is not None else None
     expected = []
     for scenario in batch.tasks:
-        error = fatal
+        simulation = _Simulation(scenario, caps, None)
+        error = None
         if scenario.group not in groups:
             error = taskmaster_error("no worker serves the group")
+        elif fatal is not None:
+            # A task that cannot be sent fails as it is handed over, before
+            # its instance has had the chance to die in the init task.
+            error = simulation.refusal() or fatal
         if error is not None:
-            state = _Simulation(scenario, caps, None).state()
-            expected.append(Expected(error, [state]))
+            expected.append(Expected(error, [simulation.state()]))
         else:
             expected.append(expect_task(scenario, caps, init_mark(batch, scenario)))
     return expected

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "ci": {
@@ -40,9 +40,13 @@ def conformance_settings(kind: str) -> settings:
 
     No deadline: a batch starts processes, and its run time says nothing
     about correctness.  Slow data generation is expected for the same reason.
+    No explain phase: it reruns a failing batch many times over to say which
+    parts matter, which with processes takes minutes; the shrunk batch and
+    its regression test say enough.
     """
     return settings(
         deadline=None,
+        phases=[phase for phase in Phase if phase is not Phase.explain],
         suppress_health_check=[
             HealthCheck.too_slow,
             HealthCheck.data_too_large,

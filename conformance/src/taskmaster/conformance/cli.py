@@ -10,11 +10,16 @@ every installed proxy; ``--installed`` adds the installed workers.  The
 command runs pytest on :mod:`taskmaster.conformance.suite`, so what follows
 ``--`` goes to pytest, and the exit status is pytest's: 0 when every backend
 conforms.  A failure prints the shrunk batch as a regression test.
+
+The run ignores the pytest configuration and ``conftest.py`` files of the
+directory it starts in: the suite is the same wherever it is run from, and a
+project's own options (coverage, import modes) cannot change how it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,7 +54,24 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def pytest_arguments(arguments: argparse.Namespace) -> list[str]:
     """The pytest command line that runs the suite on the chosen workers."""
-    command = ["--pyargs", SUITE, "-p", "no:cacheprovider"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    command = [
+        "--pyargs",
+        SUITE,
+        "-p",
+        "no:cacheprovider",
+        # No configuration file, and no conftest.py above the suite's folder.
+        "-c",
+        os.devnull,
+        "--rootdir",
+        here,
+        "--confcutdir",
+        here,
+        # taskmaster is a namespace package: the suite's module is
+        # taskmaster.conformance.suite, not conformance.suite.
+        "-o",
+        "consider_namespace_packages=true",
+    ]
     for worker in arguments.workers:
         command.append(f"--taskmaster-worker={worker}")
     if not arguments.installed:

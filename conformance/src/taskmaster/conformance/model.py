@@ -185,13 +185,16 @@ class _Simulation:
             return self.finish(killed.error, cut_off=False)
         return self.finish(self.end(), isinstance(self.scenario.ending, Hang))
 
-    def refusal(self) -> ErrorLike | None:
-        """The error if the task cannot even reach the child."""
+    def refusal(self, in_parent_only: bool = False) -> ErrorLike | None:
+        """The error if the task cannot even reach the child; with
+        ``in_parent_only``, only the parent's refusal to pickle it."""
         if self.shares:
             return None
         for name in SENT:
             if _holds(self.parent[name], Locked):
                 return taskmaster_error(f"pickling field {name!r}")
+        if in_parent_only:
+            return None
         if any(_holds(self.parent[name], Poisoned) for name in SENT):
             return taskmaster_error("could not be unpickled in the worker")
         return None
@@ -414,9 +417,11 @@ def expect_batch(batch: Batch, caps: Capabilities) -> list[Expected]:
         if scenario.group not in groups:
             error = taskmaster_error("no worker serves the group")
         elif fatal is not None:
-            # A task that cannot be sent fails as it is handed over, before
-            # its instance has had the chance to die in the init task.
-            error = simulation.refusal() or fatal
+            # A task that cannot be pickled fails in the parent as it is
+            # handed over, before its instance has had the chance to die in
+            # the init task; one that the worker cannot unpickle never gets
+            # that far, since the init task runs (and dies) first.
+            error = simulation.refusal(in_parent_only=True) or fatal
         if error is not None:
             expected.append(Expected(error, [simulation.state()]))
         else:

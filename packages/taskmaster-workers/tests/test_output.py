@@ -64,6 +64,9 @@ class Chatty(Task):
         for n in range(self.lines):
             print(f"{self.label} out {n}")
             print(f"{self.label} err {n}", file=sys.stderr)
+        # Text still in the text layer would come out after bytes written
+        # below it, as in any Python program whose stdout is a file or pipe.
+        sys.stdout.flush()
         sys.stdout.buffer.write(forged)
         sys.stdout.flush()
         os.write(1, forged + f"{self.label} raw out\n".encode())

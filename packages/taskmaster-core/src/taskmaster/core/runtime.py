@@ -169,15 +169,17 @@ class Runtime:
         try:
             result = task.run()
         except Exception as error:
+            _flush_standard_streams()
             self._send_error(task, error)
         else:
+            # What the task printed is out before the parent hears it ended.
+            _flush_standard_streams()
             self._send_result(task, result)
         finally:
             _warnings_hook.end()
             current_runtime.reset(token)
             self._stale += len(self._calls)
             self._calls.clear()
-            _flush_standard_streams()
 
     def _warn(self, task: TaskInterface, message: warnings.WarningMessage) -> None:
         warning = TaskWarning.from_message(message)

@@ -2,6 +2,11 @@
 
 Choose one with ``HYPOTHESIS_PROFILE`` (tox sets ``ci``): ``ci`` keeps the
 suite quick, ``dev`` is the everyday default, ``thorough`` is for hunting.
+
+``ci`` is derandomized: it tries the same examples on every run, so whether
+a change lands depends on the change, not on the examples a run happened to
+draw.  ``dev`` and ``thorough`` draw new ones each time, and what they find
+becomes a regression test.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from hypothesis import HealthCheck, settings
 settings.register_profile(
     "ci",
     max_examples=25,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

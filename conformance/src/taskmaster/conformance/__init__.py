@@ -26,7 +26,7 @@ _EXPORTS = {
     ),
     "model": ("ErrorLike", "Expected", "expect_batch", "expect_task"),
     "profiles": ("conformance_settings",),
-    "runner": ("ConformanceError", "check_batch", "run_batch"),
+    "runner": ("ConformanceError", "check_batch", "check_scenarios", "run_batch"),
     "scenario": (
         "Answer",
         "AwaitCalls",

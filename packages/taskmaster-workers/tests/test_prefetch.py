@@ -6,13 +6,14 @@ tiny and its window large, then checks a rule of scheduling.
 """
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from taskmaster.core import Taskmaster, TaskTimeoutError, WorkerFailedError
 
 
-def _warm(taskmaster: Taskmaster, tasks, workers: int, window: int) -> None:  # type: ignore[no-untyped-def]
+def _warm(taskmaster: Taskmaster, tasks: Any, workers: int, window: int) -> None:
     """Run batches of empty tasks until every worker's window holds more than
     ``window`` tasks.  (The first task of a spawned worker is slow, so its
     average starts high and needs a few dozen short tasks to come down.)"""

@@ -39,8 +39,8 @@ class CrashCase:
     needs: Callable[[Capabilities], bool] = lambda caps: True
 
 
-def _one(scenario: Scenario, **batch: object) -> Batch:
-    return Batch(tasks=(scenario, Scenario(ending=Return("after"))), **batch)  # type: ignore[arg-type]
+def _one(scenario: Scenario, init: InitSpec | None = None) -> Batch:
+    return Batch(tasks=(scenario, Scenario(ending=Return("after"))), init=init)
 
 
 _CALL = Call(args=(1,), answer=Answer(value="answered"))

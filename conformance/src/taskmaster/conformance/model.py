@@ -185,18 +185,22 @@ class _Simulation:
             return self.finish(killed.error, cut_off=False)
         return self.finish(self.end(), isinstance(self.scenario.ending, Hang))
 
-    def refusal(self, in_parent_only: bool = False) -> ErrorLike | None:
-        """The error if the task cannot even reach the child; with
-        ``in_parent_only``, only the parent's refusal to pickle it."""
+    def refusal(self) -> ErrorLike | None:
+        """The error if the task cannot even reach the child."""
+        refused = self.pickling_refusal()
+        if refused is not None or self.shares:
+            return refused
+        if any(_holds(self.parent[name], Poisoned) for name in SENT):
+            return taskmaster_error("could not be unpickled in the worker")
+        return None
+
+    def pickling_refusal(self) -> ErrorLike | None:
+        """The error if the parent cannot pickle the task to send it."""
         if self.shares:
             return None
         for name in SENT:
             if _holds(self.parent[name], Locked):
                 return taskmaster_error(f"pickling field {name!r}")
-        if in_parent_only:
-            return None
-        if any(_holds(self.parent[name], Poisoned) for name in SENT):
-            return taskmaster_error("could not be unpickled in the worker")
         return None
 
     def act_out(self) -> None:
@@ -421,7 +425,7 @@ def expect_batch(batch: Batch, caps: Capabilities) -> list[Expected]:
             # handed over, before its instance has had the chance to die in
             # the init task; one that the worker cannot unpickle never gets
             # that far, since the init task runs (and dies) first.
-            error = simulation.refusal(in_parent_only=True) or fatal
+            error = simulation.pickling_refusal() or fatal
         if error is not None:
             expected.append(Expected(error, [simulation.state()]))
         else:

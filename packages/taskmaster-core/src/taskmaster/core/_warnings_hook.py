@@ -15,6 +15,11 @@ runs a task, and the hook keeps that memory per task; "ignore", "error" and
 objects a filter may hold: its message and module patterns record the text
 and module name, and its category's ``__subclasscheck__``, which Python
 asks last, decides.
+
+Two cases keep Python's shared memory: a user filter that names a line
+number (a category check is not told the line, so ours stands aside), and
+warnings a task raises while it has replaced ``warnings.showwarning`` itself
+(they go to that replacement, under the front filter's "always").
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class Connection:
         self.owner: Any = None
         self._selector = selector
         self._outbox: deque[bytes | memoryview] = deque()
-        self._corked = False
+        self.corked = False
         self._watching_writes = False
         own(sock.fileno())
         selector.register(sock, selectors.EVENT_READ, self)
@@ -106,14 +106,14 @@ class Connection:
             # bytes go as they are; anything else as a view of its bytes, so
             # that len() is its size in bytes.
             outbox.append(piece if type(piece) is bytes else _byte_view(piece))
-        if not self._corked:
+        if not self.corked:
             self.flush()
 
     def cork(self) -> None:
-        self._corked = True
+        self.corked = True
 
     def uncork(self) -> None:
-        self._corked = False
+        self.corked = False
         self.flush()
 
     def flush(self) -> None:

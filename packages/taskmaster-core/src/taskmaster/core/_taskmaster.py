@@ -88,6 +88,8 @@ class Taskmaster:
         self._default_timeout: float | None = None
         self._default_init_factory: TaskFactoryInterface | None = None
         self._finished: list[TaskInterface] = []
+        # The connections _give corked during a hand-out, to uncork after it.
+        self._corked: list[Connection] = []
         # Whether the last hand-out got a task from a factory: it may have more.
         self._factory_fed = False
         self._selector: selectors.BaseSelector | None = None
@@ -206,15 +208,20 @@ class Taskmaster:
         Blocks until the next message or deadline when tasks are running and
         nothing has finished yet.
         """
-        self._fail_orphans()
         if self._selector is not None and not self._busy():
             # Notice instances and proxies that ended while idle (killed,
             # stopped), so the next task starts a fresh one instead of failing.
             self._poll(0.0)
         self._dispatch()
+        self._fail_orphans()
         if self._busy():
-            self._poll(0.0 if self._finished else self._wait_time())
-            self._expire()
+            deadline = self._nearest_deadline()
+            if self._finished:
+                self._poll(0.0)
+            else:
+                self._poll(None if deadline is None else deadline - time.monotonic())
+            if deadline is not None:
+                self._expire()
             self._dispatch()
         finished, self._finished = self._finished, []
         return finished
@@ -325,10 +332,6 @@ class Taskmaster:
         self._factory_fed = False
         if not self._factories and not any(self._queues.values()):
             return
-        corked = [i.connection for i in self._instances.values() if not i.channel]
-        corked += [link.connection for link in self._links.values()]
-        for connection in corked:
-            connection.cork()
         try:
             # Every worker gets one task before any gets a second, and windows
             # grow in doubling steps, so a short queue is shared out evenly.
@@ -347,6 +350,8 @@ class Taskmaster:
                 if not wanting:
                     break
         finally:
+            # _give corked each connection it sent to: one sendmsg each now.
+            corked, self._corked = self._corked, []
             for connection in corked:
                 connection.uncork()
 
@@ -408,6 +413,10 @@ class Taskmaster:
                 )
                 self.failed(assignment, failure)
                 return
+        connection = instance.connection
+        if not connection.corked:
+            connection.cork()
+            self._corked.append(connection)
         try:
             instance.assign(assignment)
         except TaskmasterError as error:
@@ -447,9 +456,13 @@ class Taskmaster:
         """Fail queued tasks whose group no worker serves (they could never run)."""
         if not self._workers:
             return
-        groups = {worker.get_group() for worker in self._workers}
+        groups = None
         for group, queue in self._queues.items():
-            if group not in groups and queue:
+            if not queue:
+                continue
+            if groups is None:
+                groups = {worker.get_group() for worker in self._workers}
+            if group not in groups:
                 while queue:
                     task, promise = queue.popleft()
                     error = TaskmasterError(
@@ -526,18 +539,25 @@ class Taskmaster:
         return self._selector
 
     def _busy(self) -> bool:
-        return any(instance.window for instance in self._instances.values())
+        # A loop, not any(generator): this runs several times per update.
+        for instance in self._instances.values():  # noqa: SIM110
+            if instance.window:
+                return True
+        return False
 
-    def _wait_time(self) -> float | None:
-        deadlines = [
-            d for d in (i.deadline() for i in self._instances.values()) if d is not None
-        ]
-        if not deadlines:
-            return None
-        return max(0.0, min(deadlines) - time.monotonic())
+    def _nearest_deadline(self) -> float | None:
+        """When the first running task with a timeout runs out of time."""
+        nearest = None
+        for instance in self._instances.values():
+            deadline = instance.deadline()
+            if deadline is not None and (nearest is None or deadline < nearest):
+                nearest = deadline
+        return nearest
 
     def _poll(self, timeout: float | None) -> None:
         assert self._selector is not None
+        if timeout is not None and timeout < 0.0:
+            timeout = 0.0
         for key, mask in self._selector.select(timeout):
             data = key.data
             if isinstance(data, Connection):
@@ -560,6 +580,9 @@ class Taskmaster:
         if frames is None:
             self._ended(owner)
             return
+        if type(owner) is Instance:
+            self._handle(owner, frames)
+            return
         for frame in frames:
             target = _frame_target(owner, frame)
             if target is None:
@@ -575,6 +598,17 @@ class Taskmaster:
                 self._broken(target, error)
                 if target is owner:
                     return
+
+    def _handle(self, instance: Instance, frames: list[Frame]) -> None:
+        """Act on frames read from an instance's own connection."""
+        for frame in frames:
+            if instance.gone:
+                return
+            try:
+                instance.handle_frame(frame, self)
+            except ProtocolError as error:
+                self._broken(instance, error)
+                return
 
     def _drain_and_end(self, instance: Instance) -> None:
         if instance.gone:
@@ -745,7 +779,7 @@ def _promise_waiter(taskmaster: Taskmaster) -> Any:
             if current is None:
                 return
             current.update()
-            if not current.is_running() and not promise.is_settled():
+            if not promise.is_settled() and not current.is_running():
                 return
 
     return wait_for

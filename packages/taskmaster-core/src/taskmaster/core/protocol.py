@@ -136,14 +136,24 @@ def _lift(obj: Any, depth: int = 2, lifted: dict[int, Any] | None = None) -> Any
         if wrapper is None:
             wrapper = lifted[id(obj)] = _OutOfBand(obj)
         return wrapper
-    if kind is not tuple or not depth:
+    if kind is not tuple or not depth or not _holds_large(obj, depth):
+        # Every message is a tuple: most hold nothing large, and are sent as
+        # they are instead of rebuilt.
         return obj
-    for item in obj:
+    lifted = {} if lifted is None else lifted
+    return tuple([_lift(item, depth - 1, lifted) for item in obj])
+
+
+def _holds_large(items: tuple[Any, ...], depth: int) -> bool:
+    """Whether :func:`_lift` would wrap anything among ``items``."""
+    for item in items:
         kind = type(item)
-        if kind is tuple or kind is bytes or kind is bytearray:
-            lifted = {} if lifted is None else lifted
-            return tuple([_lift(item, depth - 1, lifted) for item in obj])
-    return obj
+        if kind is bytes or kind is bytearray:
+            if len(item) >= OUT_OF_BAND_THRESHOLD:
+                return True
+        elif kind is tuple and depth > 1 and _holds_large(item, depth - 1):
+            return True
+    return False
 
 
 def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
@@ -318,7 +328,30 @@ class FrameDecoder:
         if count == 0:
             return None
         self.drained = count < len(self._chunk)
-        return self.feed(self._chunk_view[:count])
+        if self._pending:
+            return self.feed(self._chunk_view[:count])
+        frames, position = self._small_frames(count)
+        if position == count:
+            return frames
+        return frames + self.feed(self._chunk_view[position:count])
+
+    def _small_frames(self, count: int) -> tuple[list[Frame], int]:
+        """The whole small frames at the start of what was just read, and
+        where they end: the common case, decoded without copying the read
+        into ``_pending`` first.  Anything else is left to :meth:`feed`."""
+        chunk = self._chunk
+        frames: list[Frame] = []
+        position = 0
+        limit = self.max_frame_size - HEADER.size
+        while count - position >= HEADER.size:
+            kind, flags, buffers, channel, size = HEADER.unpack_from(chunk, position)
+            start = position + HEADER.size
+            end = start + size
+            if buffers or flags or end > count or size > limit or kind not in _KINDS:
+                break
+            frames.append(Frame(_KINDS[kind], channel, chunk[start:end]))
+            position = end
+        return frames, position
 
     def _drain(self) -> list[Frame]:
         frames: list[Frame] = []

@@ -48,6 +48,9 @@ from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_mess
 
 logger = logging.getLogger(__name__)
 
+# The answer to a blocking call: its id, whether it succeeded, value or error.
+Answered = tuple[int, bool, Any]
+
 
 class Runtime:
     """Serves one connection to a parent: the loop of a worker instance."""
@@ -57,7 +60,9 @@ class Runtime:
     def __init__(self, sock: socket.socket) -> None:
         self.connection = BlockingConnection(sock)
         self._runs: deque[Frame] = deque()
-        self._calls: dict[int, tuple[Promise[Any], TaskInterface]] = {}
+        # Calls waiting for an answer: the promise (None for a blocking call)
+        # and the task whose fields the answer brings.
+        self._calls: dict[int, tuple[Promise[Any] | None, TaskInterface]] = {}
         self._call_ids = itertools.count(1)
         self._task_id = 0
         self._stale = 0  # answers still to come to calls of tasks that ended
@@ -92,7 +97,21 @@ class Runtime:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        return self.call_async(task, name, args, kwargs).wait()
+        # The common case without a promise: send, then read until answered.
+        call_id = self._send_call(task, name, args, kwargs, None)
+        while True:
+            answered = self._during_call(self.connection.receive())
+            if answered is not None and answered[0] == call_id:
+                break
+        _, ok, outcome = answered
+        if ok:
+            return outcome
+        del answered
+        try:
+            raise outcome
+        finally:
+            # The traceback holds this frame: no cycle through the error.
+            del outcome
 
     def call_async(
         self,
@@ -101,57 +120,85 @@ class Runtime:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Promise[Any]:
+        promise: Promise[Any] = Promise(self._wait_for)
+        self._send_call(task, name, args, kwargs, promise)
+        return promise
+
+    def _send_call(
+        self,
+        task: TaskInterface,
+        name: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        promise: Promise[Any] | None,
+    ) -> int:
+        """Send a CALL and note who waits for its answer: ``promise``, or
+        (None) the blocking :meth:`call`, to which :meth:`_answer` returns it."""
         call_id = next(self._call_ids)
         message = (call_id, self._task_id, name, args, kwargs, returning_fields(task))
         try:
             pieces = encode_message(MessageKind.CALL, message, portable=False)
         except Exception as error:
             raise _unpicklable_call(task, name, args, kwargs, error) from error
-        promise: Promise[Any] = Promise(self._wait_for)
         self._calls[call_id] = (promise, task)
         self.connection.send(pieces)
-        return promise
+        return call_id
 
     def _wait_for(self, promise: Promise[Any]) -> None:
         """Read frames until ``promise`` settles; RUNs that arrive meanwhile wait."""
         while not promise.is_settled():
-            frame = self.connection.receive()
-            if frame.kind is MessageKind.RUN:
-                self._runs.append(frame)
-            elif frame.kind in (MessageKind.ANSWER, MessageKind.ANSWER_ERROR):
-                self._answer(frame)
-            elif frame.kind is MessageKind.STOP:
-                raise EOFError("the parent stopped this worker during a call")
-            else:
-                raise ProtocolError(f"a worker does not expect {frame.kind.name}")
+            self._during_call(self.connection.receive())
 
-    def _answer(self, frame: Frame) -> None:
+    def _during_call(self, frame: Frame) -> Answered | None:
+        """Act on a frame that arrived while a task waits for an answer."""
+        kind = frame.kind
+        if kind is MessageKind.ANSWER or kind is MessageKind.ANSWER_ERROR:
+            return self._answer(frame)
+        if kind is MessageKind.RUN:
+            self._runs.append(frame)
+            return None
+        if kind is MessageKind.STOP:
+            raise EOFError("the parent stopped this worker during a call")
+        raise ProtocolError(f"a worker does not expect {kind.name}")
+
+    def _answer(self, frame: Frame) -> Answered | None:
+        """Settle the call ``frame`` answers; an answer to the blocking
+        :meth:`call` is returned instead."""
         try:
             call_id, outcome, fields = frame.load()
         except Exception as error:
-            self._unloadable_answer(error)
-            return
+            return self._unloadable_answer(error)
         entry = self._calls.pop(call_id, None)
         if entry is None:
             self._stale = max(0, self._stale - 1)
-            return
+            return None
         promise, task = entry
         apply_fields(task, fields)
-        if frame.kind is MessageKind.ANSWER:
+        ok = frame.kind is MessageKind.ANSWER
+        if promise is None:
+            return call_id, ok, outcome if ok else unpack_error(outcome)
+        if ok:
             promise.resolve(outcome)
         else:
             promise.reject(unpack_error(outcome))
+        return None
 
-    def _unloadable_answer(self, error: Exception) -> None:
+    def _unloadable_answer(self, error: Exception) -> Answered | None:
         """Fail the call an answer that cannot be unpickled was for: the
         parent answers in call order, so the oldest one still waiting (after
         the calls of tasks that have ended)."""
         if self._stale:
             self._stale -= 1
-            return
-        if self._calls:
-            promise, task = self._calls.pop(next(iter(self._calls)))
-            promise.reject(task_error(task, "unpickling the answer to a call", error))
+            return None
+        if not self._calls:
+            return None
+        call_id = next(iter(self._calls))
+        promise, task = self._calls.pop(call_id)
+        failure = task_error(task, "unpickling the answer to a call", error)
+        if promise is None:
+            return call_id, False, failure
+        promise.reject(failure)
+        return None
 
     def _run(self, frame: Frame) -> None:
         try:

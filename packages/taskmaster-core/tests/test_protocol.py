@@ -26,10 +26,12 @@ from taskmaster.core.protocol import (
     FrameDecoder,
     MessageKind,
     check_hello,
+    dumps,
     encode_frame,
     encode_hello,
     encode_message,
     join,
+    loads,
 )
 
 # -- fixed vectors -------------------------------------------------------------
@@ -237,23 +239,48 @@ def test_a_large_bytearray_travels_out_of_band() -> None:
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_large_bytes_travel_out_of_band_up_to_two_tuples_deep(depth: int) -> None:
+def test_dumps_sends_large_bytes_out_of_band_up_to_two_tuples_deep(depth: int) -> None:
     payload = bytes(range(256)) * 300
     message: object = payload
     for _ in range(depth):
         message = (1, message, "x")
-    pieces = encode_message(MessageKind.CALL, (message, message))
 
-    (frame,) = FrameDecoder().feed(join(pieces))
+    pickled, buffers = dumps((message, message))
 
-    # Two tuples deep counts from the message, which is itself a tuple here.
-    assert len(frame.buffers) == (1 if depth < 2 else 0)  # sent once
-    loaded = frame.load()
+    # Two tuples deep counts from the object, which is itself a tuple here.
+    assert len(buffers) == (1 if depth < 2 else 0)  # sent once
+    loaded = loads(pickled, buffers)
     assert loaded == (message, message)
     first, second = loaded
     for _ in range(depth):
         first, second = first[1], second[1]
     assert first is second
+
+
+PAYLOAD = bytes(range(256)) * 300
+DATA_POSITIONS = [
+    # (kind, message, out-of-band buffers): a result, an item of a result
+    # tuple, a call's arguments go out of band; deeper or elsewhere, in band.
+    (MessageKind.RESULT, (1, PAYLOAD, {}), 1),
+    (MessageKind.RESULT, (1, (PAYLOAD, "x", PAYLOAD), {}), 1),
+    (MessageKind.RESULT, (1, ((PAYLOAD,),), {}), 0),
+    (MessageKind.ANSWER, (1, bytearray(PAYLOAD), {}), 1),
+    (MessageKind.CALL, (1, 2, "method", (PAYLOAD, 3), {}, {}), 1),
+    (MessageKind.CALL, (1, 2, "method", ((PAYLOAD,),), {}, {}), 0),
+    (MessageKind.CALL, (1, 2, "method", (), {"data": PAYLOAD}, {}), 0),
+    (MessageKind.RESULT, (1, None, {"field": PAYLOAD}), 0),
+    (MessageKind.WARNING, (1, PAYLOAD), 0),
+]
+
+
+@pytest.mark.parametrize(("kind", "message", "expected"), DATA_POSITIONS)
+def test_the_data_of_a_message_travels_out_of_band(
+    kind: MessageKind, message: tuple[object, ...], expected: int
+) -> None:
+    (frame,) = FrameDecoder().feed(join(encode_message(kind, message)))
+
+    assert len(frame.buffers) == expected
+    assert frame.load() == message
 
 
 def test_small_buffers_stay_in_band() -> None:

@@ -15,6 +15,7 @@ import socket
 from collections import deque
 from typing import Any
 
+from ._poller import Registry
 from .protocol import DEFAULT_MAX_FRAME_SIZE, Bytes, Frame, FrameDecoder
 
 _MAX_PIECES = 512
@@ -75,7 +76,7 @@ class Connection:
     def __init__(
         self,
         sock: socket.socket,
-        selector: selectors.BaseSelector,
+        selector: Registry,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
     ) -> None:
         sock.setblocking(False)
@@ -121,7 +122,11 @@ class Connection:
         while anything is left."""
         outbox = self._outbox
         while outbox:
-            pieces = [outbox[i] for i in range(min(len(outbox), _MAX_PIECES))]
+            if len(outbox) == 1:
+                # One small frame (a task, a result, an answer): the common case.
+                pieces = [outbox[0]]
+            else:
+                pieces = [outbox[i] for i in range(min(len(outbox), _MAX_PIECES))]
             try:
                 sent = self.sock.sendmsg(pieces)
             except (BlockingIOError, InterruptedError):
@@ -131,7 +136,8 @@ class Connection:
                 outbox.clear()
                 break
             _consume(outbox, sent)
-        self._watch_writes(bool(outbox))
+        if outbox or self._watching_writes:
+            self._watch_writes(bool(outbox))
 
     def _watch_writes(self, wanted: bool) -> None:
         if wanted == self._watching_writes or self.closed:
@@ -184,6 +190,9 @@ def _byte_view(piece: Bytes) -> memoryview:
 
 def _consume(outbox: deque[bytes | memoryview], sent: int) -> None:
     """Drop ``sent`` bytes from the front of ``outbox``."""
+    if len(outbox) == 1 and sent == len(outbox[0]):
+        outbox.clear()
+        return
     while sent and outbox:
         head = outbox[0]
         size = len(head)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import selectors
 from typing import TYPE_CHECKING, Any
 
 from ._connection import Connection
 from ._errors import ProtocolError, TaskmasterError, WorkerFailedError
 from ._instance import Instance, Settle
 from ._options import TaskmasterOptions
+from ._poller import Registry
 from .protocol import Frame, MessageKind, check_hello, encode_hello, encode_message
 from .worker import ExitStatus, Worker, WorkerHandle
 
@@ -42,9 +42,7 @@ class RemoteHandle(WorkerHandle):
 class ProxyLink:
     """A proxy process started by this taskmaster, and the instances it hosts."""
 
-    def __init__(
-        self, proxy: Proxy, handle: WorkerHandle, selector: selectors.BaseSelector
-    ) -> None:
+    def __init__(self, proxy: Proxy, handle: WorkerHandle, selector: Registry) -> None:
         self.proxy = proxy
         self.handle = handle
         self.connection = Connection(handle.sock, selector)

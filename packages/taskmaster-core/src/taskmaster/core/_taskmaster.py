@@ -19,7 +19,6 @@ import copy
 import itertools
 import logging
 import os
-import selectors
 import time
 import weakref
 from collections import deque
@@ -43,6 +42,7 @@ from ._factory import (
 from ._inline import run_inline
 from ._instance import PREFETCH_WINDOW, Assignment, Instance
 from ._options import TaskmasterOptions
+from ._poller import READ, WRITE, Poller
 from ._promise import Promise, TaskPromise
 from ._proxy_link import ProxyLink
 from ._proxy_link import describe as describe_link
@@ -92,7 +92,7 @@ class Taskmaster:
         self._corked: list[Connection] = []
         # Whether the last hand-out got a task from a factory: it may have more.
         self._factory_fed = False
-        self._selector: selectors.BaseSelector | None = None
+        self._selector: Poller | None = None
         self._task_ids = itertools.count(1)
         self._instance_numbers = itertools.count(1)
         self._waiter = _promise_waiter(self)
@@ -265,8 +265,9 @@ class Taskmaster:
         for link in list(self._links.values()):
             self._stop_link(link)
         if self._selector is not None:
-            if hasattr(self._selector, "fileno"):
-                disown(self._selector.fileno())
+            fileno = self._selector.fileno()
+            if fileno is not None:
+                disown(fileno)
             self._selector.close()
             self._selector = None
         self._inline_started.clear()
@@ -337,17 +338,19 @@ class Taskmaster:
             # grow in doubling steps, so a short queue is shared out evenly.
             exhausted: set[str | None] = set()
             for limit in _LIMITS:
-                wanting = False
+                wanting: set[str | None] = set()
                 for worker in self._workers:
                     group = worker.get_group()
                     if group in exhausted:
                         continue
-                    state = self._fill(worker, limit)
+                    state = self._fill(worker, group, limit)
                     if state is _EXHAUSTED:
                         exhausted.add(group)
                     elif state is _ROOM:
-                        wanting = True
-                if not wanting:
+                        wanting.add(group)
+                # A worker with room whose group ran out of tasks later in
+                # this round wants nothing more.
+                if wanting <= exhausted:
                     break
         finally:
             # _give corked each connection it sent to: one sendmsg each now.
@@ -355,10 +358,10 @@ class Taskmaster:
             for connection in corked:
                 connection.uncork()
 
-    def _fill(self, worker: Worker, limit: int) -> object:
-        """Give ``worker`` tasks until its window holds ``limit`` (or its
-        capacity, if smaller); say why it stopped: _FULL, _ROOM or _EXHAUSTED."""
-        group = worker.get_group()
+    def _fill(self, worker: Worker, group: str | None, limit: int) -> object:
+        """Give ``worker`` (of ``group``) tasks until its window holds ``limit``
+        (or its capacity, if smaller); say why it stopped: _FULL, _ROOM or
+        _EXHAUSTED."""
         if isinstance(worker, InlineWorker):
             if limit != 1:
                 return _FULL
@@ -372,13 +375,21 @@ class Taskmaster:
             if instance is not None and instance.channel and not instance.window:
                 instance = self._check_link(instance)
             if instance is not None:
-                capacity = instance.capacity()
-                if len(instance.window) >= min(limit, capacity):
-                    return _FULL if capacity <= limit else _ROOM
+                break
+            entry = self._next_entry(group)
+            if entry is None:
+                return _EXHAUSTED
+            self._give(worker, entry)  # starts an instance (or fails the task)
+
+        capacity = instance.capacity()
+        wanted = min(limit, capacity)
+        window = instance.window
+        while len(window) < wanted:
             entry = self._next_entry(group)
             if entry is None:
                 return _EXHAUSTED
             self._give(worker, entry)
+        return _FULL if capacity <= limit else _ROOM
 
     def _next_entry(self, group: str | None) -> Entry | None:
         for factory in self._factories:
@@ -486,7 +497,7 @@ class Taskmaster:
             )
             exit_fd = handle.exit_fileno()
             if exit_fd is not None:
-                selector.register(exit_fd, selectors.EVENT_READ, _ExitWatch(instance))
+                selector.register(exit_fd, READ, _ExitWatch(instance))
         logger.debug("%s started, pid %s", label, instance.handle.pid)
         self._instances[worker] = instance
 
@@ -528,14 +539,15 @@ class Taskmaster:
             self._links[proxy] = link
             exit_fd = link.handle.exit_fileno()
             if exit_fd is not None:
-                self._ensure_selector().register(exit_fd, selectors.EVENT_READ, link)
+                self._ensure_selector().register(exit_fd, READ, link)
         return link
 
-    def _ensure_selector(self) -> selectors.BaseSelector:
+    def _ensure_selector(self) -> Poller:
         if self._selector is None:
-            self._selector = selectors.DefaultSelector()
-            if hasattr(self._selector, "fileno"):
-                own(self._selector.fileno())
+            self._selector = Poller()
+            fileno = self._selector.fileno()
+            if fileno is not None:
+                own(fileno)
         return self._selector
 
     def _busy(self) -> bool:
@@ -556,14 +568,11 @@ class Taskmaster:
 
     def _poll(self, timeout: float | None) -> None:
         assert self._selector is not None
-        if timeout is not None and timeout < 0.0:
-            timeout = 0.0
-        for key, mask in self._selector.select(timeout):
-            data = key.data
+        for data, mask in self._selector.wait(timeout):
             if isinstance(data, Connection):
-                if mask & selectors.EVENT_WRITE:
+                if mask & WRITE:
                     data.flush()
-                if mask & selectors.EVENT_READ and not data.closed:
+                if mask & READ and not data.closed:
                     self._read(data)
             elif isinstance(data, _ExitWatch):
                 self._drain_and_end(data.instance)

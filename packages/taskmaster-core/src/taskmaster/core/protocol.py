@@ -46,6 +46,7 @@ OUT_OF_BAND_THRESHOLD = 1 << 16
 
 _LARGE_FRAME = 1 << 20
 _JOINABLE = (bytes, bytearray)
+_LIFTABLE = frozenset((bytes, bytearray, tuple))
 
 Bytes = bytes | bytearray | memoryview
 
@@ -69,6 +70,9 @@ class MessageKind(enum.IntEnum):
 
 
 _KINDS = {int(kind): kind for kind in MessageKind}
+
+# Where the data of a message is: the item whose large buffers go out of band.
+_DATA_ITEM = {MessageKind.RESULT: 1, MessageKind.CALL: 3, MessageKind.ANSWER: 1}
 
 
 @dataclass(slots=True)
@@ -146,12 +150,17 @@ def _lift(obj: Any, depth: int = 2, lifted: dict[int, Any] | None = None) -> Any
 
 def _holds_large(items: tuple[Any, ...], depth: int) -> bool:
     """Whether :func:`_lift` would wrap anything among ``items``."""
+    if _LIFTABLE.isdisjoint(map(type, items)):
+        # Checked in C: most messages hold no bytes and no tuple at all.
+        return False
     for item in items:
         kind = type(item)
-        if kind is bytes or kind is bytearray:
-            if len(item) >= OUT_OF_BAND_THRESHOLD:
+        if kind is tuple:
+            if depth > 1 and _holds_large(item, depth - 1):
                 return True
-        elif kind is tuple and depth > 1 and _holds_large(item, depth - 1):
+        elif kind is not bytes and kind is not bytearray:
+            continue
+        elif len(item) >= OUT_OF_BAND_THRESHOLD:
             return True
     return False
 
@@ -169,6 +178,11 @@ def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
     to ``__main__``, which the receiver only has when it was forked from us
     or is a thread of ours.
     """
+    return _pickle(_lift(obj), portable)
+
+
+def _pickle(obj: Any, portable: bool) -> tuple[bytes, list[memoryview]]:
+    """:func:`dumps` of an object whose large items are already lifted."""
     buffers: list[memoryview] = []
 
     def out_of_band(buffer: pickle.PickleBuffer) -> bool:
@@ -181,7 +195,6 @@ def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
         buffers.append(view)
         return False
 
-    obj = _lift(obj)
     try:
         payload = pickle.dumps(obj, protocol=5, buffer_callback=out_of_band)
         if not (portable and b"__main__" in payload):
@@ -225,8 +238,24 @@ def encode_frame(
 def encode_message(
     kind: MessageKind, message: Any, channel: int = 0, portable: bool = True
 ) -> list[Bytes]:
-    """Pickle ``message`` and frame it (``portable``: see :func:`dumps`)."""
-    payload, buffers = dumps(message, portable)
+    """Pickle ``message`` and frame it (``portable``: see :func:`dumps`).
+
+    Large ``bytes`` and ``bytearray`` go out of band where they are data: a
+    result (RESULT, ANSWER), or an item of it if it is a tuple, and a call's
+    arguments (CALL).  Nothing else in a message is searched for them.
+    """
+    at = _DATA_ITEM.get(kind)
+    if (
+        at is not None
+        and type(message) is tuple
+        and len(message) > at
+        and type(message[at]) in _LIFTABLE
+    ):
+        data = message[at]
+        lifted = _lift(data, 1)
+        if lifted is not data:
+            message = (*message[:at], lifted, *message[at + 1 :])
+    payload, buffers = _pickle(message, portable)
     if not buffers and len(payload) < OUT_OF_BAND_THRESHOLD:
         return [HEADER.pack(kind, 0, 0, channel, len(payload)) + payload]
     return encode_frame(kind, payload, buffers, channel)
@@ -347,9 +376,10 @@ class FrameDecoder:
             kind, flags, buffers, channel, size = HEADER.unpack_from(chunk, position)
             start = position + HEADER.size
             end = start + size
-            if buffers or flags or end > count or size > limit or kind not in _KINDS:
+            member = _KINDS.get(kind)
+            if end > count or buffers or flags or member is None or size > limit:
                 break
-            frames.append(Frame(_KINDS[kind], channel, chunk[start:end]))
+            frames.append(Frame(member, channel, chunk[start:end]))
             position = end
         return frames, position
 

@@ -103,12 +103,32 @@ class Connection:
         if self.closed:
             return
         outbox = self._outbox
+        single = not outbox and not self.corked and len(pieces) == 1
+        if single and self._send_through(pieces[0]):
+            return
         for piece in pieces:
             # bytes go as they are; anything else as a view of its bytes, so
             # that len() is its size in bytes.
             outbox.append(piece if type(piece) is bytes else _byte_view(piece))
         if not self.corked:
             self.flush()
+
+    def _send_through(self, piece: Bytes) -> bool:
+        """Send one small frame at once, as most are; False to queue it
+        instead (not bytes, or the socket would not take all of it)."""
+        if type(piece) is not bytes:
+            return False
+        try:
+            sent = self.sock.send(piece)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True  # the peer is gone; the read side reports it
+        if sent == len(piece):
+            return True
+        self._outbox.append(memoryview(piece)[sent:])
+        self._watch_writes(True)
+        return True
 
     def cork(self) -> None:
         self.corked = True
@@ -154,8 +174,17 @@ class Connection:
 
         Raises ProtocolError for a malformed stream.
         """
-        frames: list[Frame] = []
         decoder = self.decoder
+        try:
+            frames = decoder.read_from(self.sock)
+        except (BlockingIOError, InterruptedError):
+            return []
+        except OSError:
+            frames = None
+        # A read that did not fill the buffer emptied the socket: the selector
+        # (level-triggered) reports anything that comes later.
+        if frames is None or decoder.drained or len(frames) >= 256:
+            return frames
         while True:
             try:
                 more = decoder.read_from(self.sock)
@@ -166,8 +195,6 @@ class Connection:
             if more is None:
                 return frames or None
             frames += more
-            # A read that did not fill the buffer emptied the socket: the
-            # selector (level-triggered) reports anything that comes later.
             if decoder.drained or len(frames) >= 256:
                 return frames
 

@@ -125,9 +125,6 @@ class Instance:
             assignment.started = time.monotonic()
         self.connection.send(pieces)
 
-    def _send(self, pieces: list[Any]) -> None:
-        self.connection.send(pieces)
-
     def _message(self, kind: MessageKind, message: Any) -> None:
         self.connection.send(encode_message(kind, message, self.channel, self.portable))
 
@@ -198,7 +195,7 @@ class Instance:
         except Exception as error:
             self._answer(MessageKind.ANSWER_ERROR, call_id, pack_error(error), task)
             return
-        self._answer(MessageKind.ANSWER, call_id, value, task, f"{name}()")
+        self._answer(MessageKind.ANSWER, call_id, value, task, name)
 
     def _answer(
         self,
@@ -214,11 +211,12 @@ class Instance:
         try:
             pieces = encode_message(kind, (call_id, outcome, fields), self.channel)
         except Exception as error:
-            what = _unpicklable_part(fields, error, f"the return value of {method}")
+            default = f"the return value of {method}()"
+            what = _unpicklable_part(fields, error, default)
             failure = task_error(task, f"pickling {what}", error)
             self._message(MessageKind.ANSWER_ERROR, (call_id, pack_error(failure), {}))
             return
-        self._send(pieces)
+        self.connection.send(pieces)
 
     def _task(self, task_id: int) -> TaskInterface:
         for assignment in self.window:

@@ -49,9 +49,9 @@ on_both = _marker(Side.BOTH, "on_both")
 
 def method_side(method: Callable[..., Any]) -> Side:
     """The side a method was marked with; unmarked methods run on both."""
-    function = getattr(method, "__func__", method)
-    side = getattr(function, _SIDE_ATTRIBUTE, Side.BOTH)
-    return side if isinstance(side, Side) else Side.BOTH
+    # A bound method reads its function's attributes.
+    side = getattr(method, _SIDE_ATTRIBUTE, Side.BOTH)
+    return side if type(side) is Side else Side.BOTH
 
 
 class _SideAnnotation:

@@ -88,8 +88,9 @@ class Taskmaster:
         self._default_timeout: float | None = None
         self._default_init_factory: TaskFactoryInterface | None = None
         self._finished: list[TaskInterface] = []
-        # The connections _give corked during a hand-out, to uncork after it.
-        self._corked: list[Connection] = []
+        # The connections _give sent to during a hand-out: it corks those
+        # that get more than one task, and _dispatch uncorks them after it.
+        self._given: set[Connection] = set()
         # Whether the last hand-out got a task from a factory: it may have more.
         self._factory_fed = False
         self._selector: Poller | None = None
@@ -353,10 +354,12 @@ class Taskmaster:
                 if wanting <= exhausted:
                     break
         finally:
-            # _give corked each connection it sent to: one sendmsg each now.
-            corked, self._corked = self._corked, []
-            for connection in corked:
-                connection.uncork()
+            # _give corked each connection it sent more than one task to:
+            # the rest of them leave in one sendmsg now.
+            given, self._given = self._given, set()
+            for connection in given:
+                if connection.corked:
+                    connection.uncork()
 
     def _fill(self, worker: Worker, group: str | None, limit: int) -> object:
         """Give ``worker`` (of ``group``) tasks until its window holds ``limit``
@@ -425,9 +428,10 @@ class Taskmaster:
                 self.failed(assignment, failure)
                 return
         connection = instance.connection
-        if not connection.corked:
+        if connection not in self._given:
+            self._given.add(connection)  # the first task goes at once
+        elif not connection.corked:
             connection.cork()
-            self._corked.append(connection)
         try:
             instance.assign(assignment)
         except TaskmasterError as error:

@@ -35,6 +35,9 @@ PROTOCOL_VERSION = 1
 
 MAGIC = b"TASKMSTR"
 HEADER = struct.Struct("!BBHIQ")
+_HEADER_SIZE = HEADER.size
+_unpack_header = HEADER.unpack_from
+_pack_header = HEADER.pack
 HELLO = struct.Struct("!8sHI")
 BUFFER_LENGTH = struct.Struct("!Q")
 
@@ -45,6 +48,7 @@ OUT_OF_BAND_THRESHOLD = 1 << 16
 """Buffers at least this large (64 KiB) travel out of band."""
 
 _LARGE_FRAME = 1 << 20
+_CHUNK_SIZE = 1 << 18  # what one read of a socket takes at most
 _JOINABLE = (bytes, bytearray)
 _LIFTABLE = frozenset((bytes, bytearray, tuple))
 
@@ -245,19 +249,15 @@ def encode_message(
     arguments (CALL).  Nothing else in a message is searched for them.
     """
     at = _DATA_ITEM.get(kind)
-    if (
-        at is not None
-        and type(message) is tuple
-        and len(message) > at
-        and type(message[at]) in _LIFTABLE
-    ):
+    if at is not None and type(message) is tuple and len(message) > at:
         data = message[at]
-        lifted = _lift(data, 1)
-        if lifted is not data:
-            message = (*message[:at], lifted, *message[at + 1 :])
+        if type(data) in _LIFTABLE and data:  # (the type first: numpy has no bool)
+            lifted = _lift(data, 1)
+            if lifted is not data:
+                message = (*message[:at], lifted, *message[at + 1 :])
     payload, buffers = _pickle(message, portable)
     if not buffers and len(payload) < OUT_OF_BAND_THRESHOLD:
-        return [HEADER.pack(kind, 0, 0, channel, len(payload)) + payload]
+        return [_pack_header(kind, 0, 0, channel, len(payload)) + payload]
     return encode_frame(kind, payload, buffers, channel)
 
 
@@ -313,7 +313,7 @@ class FrameDecoder:
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
         self.max_frame_size = max_frame_size
         self._pending = bytearray()
-        self._chunk = bytearray(1 << 18)
+        self._chunk = bytearray(_CHUNK_SIZE)
         self._chunk_view = memoryview(self._chunk)
         self._large: _LargeFrame | None = None
         # Whether the last read_from got less than it asked for (the socket
@@ -341,47 +341,49 @@ class FrameDecoder:
 
         Raises BlockingIOError when nothing is ready on a non-blocking socket.
         """
-        large = self._large
-        if large is not None:
-            view = large.remaining_view()
-            count = sock.recv_into(view)
-            if count == 0:
-                return None
-            self.drained = count < len(view)
-            large.received(count)
-            if not large.complete():
-                return []
-            self._large = None
-            return [large.frame()]
+        if self._large is not None:
+            return self._read_large(sock)
         count = sock.recv_into(self._chunk_view)
-        if count == 0:
+        if not count:
             return None
-        self.drained = count < len(self._chunk)
+        self.drained = count < _CHUNK_SIZE
         if self._pending:
             return self.feed(self._chunk_view[:count])
-        frames, position = self._small_frames(count)
+
+        # The common case: whole small frames, decoded straight from the read
+        # buffer (no copy into _pending first).  Anything else goes to feed().
+        chunk = self._chunk
+        frames: list[Frame] = []
+        position = 0
+        while count - position >= _HEADER_SIZE:
+            kind, flags, buffers, channel, size = _unpack_header(chunk, position)
+            start = position + _HEADER_SIZE
+            end = start + size
+            member = _KINDS.get(kind)
+            if end > count or buffers or flags or member is None:
+                break
+            if end - position > self.max_frame_size:
+                break
+            frames.append(Frame(member, channel, chunk[start:end]))
+            position = end
         if position == count:
             return frames
         return frames + self.feed(self._chunk_view[position:count])
 
-    def _small_frames(self, count: int) -> tuple[list[Frame], int]:
-        """The whole small frames at the start of what was just read, and
-        where they end: the common case, decoded without copying the read
-        into ``_pending`` first.  Anything else is left to :meth:`feed`."""
-        chunk = self._chunk
-        frames: list[Frame] = []
-        position = 0
-        limit = self.max_frame_size - HEADER.size
-        while count - position >= HEADER.size:
-            kind, flags, buffers, channel, size = HEADER.unpack_from(chunk, position)
-            start = position + HEADER.size
-            end = start + size
-            member = _KINDS.get(kind)
-            if end > count or buffers or flags or member is None or size > limit:
-                break
-            frames.append(Frame(member, channel, chunk[start:end]))
-            position = end
-        return frames, position
+    def _read_large(self, sock: Any) -> list[Frame] | None:
+        """Receive the rest of a large frame straight into its own buffers."""
+        large = self._large
+        assert large is not None
+        view = large.remaining_view()
+        count = sock.recv_into(view)
+        if count == 0:
+            return None
+        self.drained = count < len(view)
+        large.received(count)
+        if not large.complete():
+            return []
+        self._large = None
+        return [large.frame()]
 
     def _drain(self) -> list[Frame]:
         frames: list[Frame] = []

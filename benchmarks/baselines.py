@@ -11,7 +11,8 @@ flight share system calls, as a library's pipelining would.
   per child (the ceiling for empty tasks);
 - :func:`round_trip`: one message at a time to one child (the floor for a
   task's latency and for a call to the parent);
-- :func:`bulk`: one large buffer from a child (the ceiling for big results).
+- :func:`bulk`: one large buffer from a child (the ceiling for big results);
+- :func:`sleeps`: children that only sleep (the ceiling for sleeping tasks).
 """
 
 from __future__ import annotations
@@ -193,6 +194,41 @@ def bulk(size: int) -> float:
         (length,) = _LENGTH.unpack(_receive(sock, _LENGTH.size))
         _receive(sock, length)
         return time.perf_counter() - start
+
+
+def sleeps(processes: int, count: int, seconds: float) -> float:
+    """Seconds for ``processes`` forked children to sleep ``count`` times
+    ``seconds`` between them, ``count / processes`` each, with no library:
+    how close to the ideal this machine's timers let any pool come.  The
+    children are forked before the clock starts and wait for a byte."""
+    each = count // processes
+    starts, pids = [], []
+    try:
+        for _ in range(processes):
+            start_read, start_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(start_write)
+                code = 1
+                try:
+                    os.read(start_read, 1)
+                    for _ in range(each):
+                        time.sleep(seconds)
+                    code = 0
+                finally:
+                    os._exit(code)
+            os.close(start_read)
+            starts.append(start_write)
+            pids.append(pid)
+        start = time.perf_counter()
+        for start_write in starts:
+            os.write(start_write, b"g")
+        for pid in pids:
+            os.waitpid(pid, 0)
+        return time.perf_counter() - start
+    finally:
+        for start_write in starts:
+            os.close(start_write)
 
 
 def _receive(sock: socket.socket, size: int) -> bytearray:

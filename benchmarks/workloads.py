@@ -29,6 +29,7 @@ PING_PONG_1 = "socket ping-pong, 1 in flight"
 PING_PONG_4 = "socket ping-pong, 4 in flight"
 ROUND_TRIP = "socket round trip"
 SOCKET_BULK = "socket bulk"
+BARE_SLEEPS = "forked processes sleeping, no library"
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,14 @@ def _sleep_entries(setups: list[Setup], sizes: Sizes) -> list[Entry]:
             pool.run_sleeps(sizes.sleeps, sizes.sleep_seconds)
             return 100 * ideal / (time.perf_counter() - start)
 
-    return _rows(setups, measure, ("taskmaster", "peer"))
+    def raw() -> float:
+        took = baselines.sleeps(SLEEP_WORKERS, sizes.sleeps, sizes.sleep_seconds)
+        return 100 * ideal / took
+
+    return [
+        *_rows(setups, measure, ("taskmaster", "peer")),
+        Entry(BARE_SLEEPS, "baseline", raw),
+    ]
 
 
 # -- starting and idling ----------------------------------------------------

@@ -338,11 +338,15 @@ class Taskmaster:
             # Every worker gets one task before any gets a second, and windows
             # grow in doubling steps, so a short queue is shared out evenly.
             exhausted: set[str | None] = set()
+            queues = self._queues
             for limit in _LIMITS:
                 wanting: set[str | None] = set()
                 for worker in self._workers:
                     group = worker.get_group()
                     if group in exhausted:
+                        continue
+                    if not self._factories and not queues.get(group):
+                        exhausted.add(group)
                         continue
                     state = self._fill(worker, group, limit)
                     if state is _EXHAUSTED:

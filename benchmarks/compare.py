@@ -6,6 +6,12 @@ a temporary folder and measures the rows (default ``taskmaster ForkWorker``)
 of one workload with that code and with the working tree, in alternation,
 each measurement in a fresh interpreter.  It prints the medians and the
 ratio after ÷ before, which is what a commit that claims a speed-up quotes.
+
+``--one-cpu`` runs each measurement (the parent and its workers) on CPU 0
+alone.  Then a round trip costs the CPU time of both sides and two context
+switches, without the wake-up of an idle CPU, whose cost on a virtual machine
+varies several-fold from one minute to the next: the before-and-after ratio
+of the code's own cost is much steadier that way (Linux only).
 """
 
 from __future__ import annotations
@@ -52,12 +58,14 @@ def _extract(revision: str, folder: Path) -> Path:
     return folder / "base"
 
 
-def _run(tree: Path, workload: str, row: str, quick: bool) -> float:
+def _run(tree: Path, workload: str, row: str, quick: bool, one_cpu: bool) -> float:
     paths = [str(_ROOT)] + [str(tree / "packages" / p / "src") for p in _PACKAGES]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     command = [sys.executable, "-m", "benchmarks.compare", "--measure", workload, row]
     if quick:
         command.append("--quick")
+    if one_cpu:
+        command.append("--one-cpu")
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{row} failed under {tree}:\n{done.stderr[-2000:]}")
@@ -71,9 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", default="HEAD", help="git revision (default HEAD)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--one-cpu", action="store_true", help="run every process on CPU 0 alone"
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
+        if args.one_cpu:
+            os.sched_setaffinity(0, {0})  # the workers inherit it
         print(measure_here(args.workload, args.rows[0], args.quick))
         return 0
 
@@ -85,13 +98,14 @@ def main(argv: list[str] | None = None) -> int:
                 order = ["before", "after"] if number % 2 == 0 else ["after", "before"]
                 for name in order:
                     figures[name].append(
-                        _run(trees[name], args.workload, row, args.quick)
+                        _run(trees[name], args.workload, row, args.quick, args.one_cpu)
                     )
             before, after = (statistics.median(figures[k]) for k in ("before", "after"))
             print(
                 f"{args.workload} / {row}: before ({args.base}) {before:.4g}, "
                 f"after {after:.4g}, after/before {after / before:.2f} "
-                f"(medians of {args.rounds}, alternating)"
+                f"(medians of {args.rounds}, alternating"
+                f"{', on one CPU' if args.one_cpu else ''})"
             )
     return 0
 

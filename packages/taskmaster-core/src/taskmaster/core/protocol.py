@@ -353,6 +353,17 @@ class FrameDecoder:
         # The common case: whole small frames, decoded straight from the read
         # buffer (no copy into _pending first).  Anything else goes to feed().
         chunk = self._chunk
+        if count >= _HEADER_SIZE:
+            kind, flags, buffers, channel, size = _unpack_header(chunk, 0)
+            member = _KINDS.get(kind)
+            if (
+                count == _HEADER_SIZE + size
+                and member is not None
+                and not (flags or buffers)
+                and count <= self.max_frame_size
+            ):
+                # Exactly one frame: a task, a result, a call or its answer.
+                return [Frame(member, channel, chunk[_HEADER_SIZE:count])]
         frames: list[Frame] = []
         position = 0
         while count - position >= _HEADER_SIZE:

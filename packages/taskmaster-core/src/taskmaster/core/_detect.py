@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from ._options import TaskmasterOptions
@@ -23,6 +22,10 @@ PROXY_GROUP = "taskmaster.proxies"
 
 
 def _load(group: str, name: str, what: str) -> Any:
+    # Imported here: importlib.metadata is a large import, and a spawned
+    # worker, which imports this package too, never detects workers.
+    from importlib.metadata import entry_points
+
     found = {entry.name: entry for entry in entry_points(group=group)}
     if name not in found:
         known = ", ".join(sorted(found)) or "none installed"

@@ -13,8 +13,6 @@ import pickle
 import traceback
 from typing import Any
 
-import cloudpickle
-
 from ._errors import RemoteTraceback, TaskmasterError
 
 PackedError = tuple[bytes | None, str, str, str]
@@ -29,6 +27,8 @@ def pack_error(error: BaseException) -> PackedError:
         # very class it knows; cloudpickle for classes it cannot import.
         blob = pickle.dumps(error, protocol=5)
     except Exception:
+        import cloudpickle  # on first need: most errors pickle by reference
+
         try:
             blob = cloudpickle.dumps(error, protocol=5)
         except Exception:

@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import cloudpickle
-
 from ._errors import ProtocolError
 
 PROTOCOL_VERSION = 1
@@ -206,6 +204,9 @@ def _pickle(obj: Any, portable: bool) -> tuple[bytes, list[memoryview]]:
     except Exception:
         pass
     buffers.clear()
+    # Imported here, on first need: most processes never pickle by value.
+    import cloudpickle
+
     payload = cloudpickle.dumps(obj, protocol=5, buffer_callback=out_of_band)
     return payload, buffers
 

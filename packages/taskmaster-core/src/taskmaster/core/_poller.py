@@ -47,25 +47,25 @@ class Poller:
         return self._epoll.fileno() if self._epoll is not None else None
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> None:
-        fd = _fileno(fileobj)
-        if fd in self._entries:
-            raise KeyError(f"{fileobj!r} (fd {fd}) is already registered")
-        if self._epoll is not None:
-            self._epoll.register(fd, _epoll_mask(events))
-        else:
-            assert self._fallback is not None
-            self._fallback.register(fd, events)
-        self._entries[fd] = (data, events)
+        self._watch(fileobj, events, data, adding=True)
 
     def modify(self, fileobj: Any, events: int, data: Any = None) -> None:
+        self._watch(fileobj, events, data, adding=False)
+
+    def _watch(self, fileobj: Any, events: int, data: Any, adding: bool) -> None:
         fd = _fileno(fileobj)
-        if fd not in self._entries:
-            raise KeyError(f"{fileobj!r} (fd {fd}) is not registered")
+        if (fd in self._entries) == adding:
+            state = "already" if adding else "not"
+            raise KeyError(f"{fileobj!r} (fd {fd}) is {state} registered")
         if self._epoll is not None:
-            self._epoll.modify(fd, _epoll_mask(events))
+            change = self._epoll.register if adding else self._epoll.modify
+            change(fd, _epoll_mask(events))
         else:
             assert self._fallback is not None
-            self._fallback.modify(fd, events)
+            if adding:
+                self._fallback.register(fd, events)
+            else:
+                self._fallback.modify(fd, events)
         self._entries[fd] = (data, events)
 
     def unregister(self, fileobj: Any) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import taskmaster
 import taskmaster.core
@@ -112,3 +116,20 @@ def test_task_warning_is_a_picklable_value() -> None:
     warning = TaskWarning("careful", DeprecationWarning, "task.py", 12)
     assert pickle.loads(pickle.dumps(warning)) == warning
     assert str(warning) == "task.py:12: DeprecationWarning: careful"
+
+
+def test_public_names_load_on_first_use() -> None:
+    """A spawned worker imports the runtime without the taskmaster itself."""
+    code = (
+        "import sys, taskmaster.core.runtime, taskmaster.core as core\n"
+        "assert 'taskmaster.core._taskmaster' not in sys.modules\n"
+        "assert core.Taskmaster.__module__ == 'taskmaster.core._taskmaster'\n"
+        "assert 'Taskmaster' in vars(core)  # found directly the next time\n"
+        "assert 'Taskmaster' in dir(core)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Taskmister'"):
+        taskmaster.core.Taskmister  # noqa: B018

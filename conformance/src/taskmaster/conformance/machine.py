@@ -31,7 +31,7 @@ from taskmaster.core import IteratorTaskFactory, Taskmaster, WorkerFailedError
 
 from .backends import Backend
 from .model import ErrorLike, Expected, expect_task, same
-from .resources import Snapshot, descendants, wait_until_gone
+from .resources import Snapshot, descendants, wait_until_gone, wait_until_reaped
 from .scenario import Scenario
 from .strategies import machine_scenarios
 from .task import ScenarioTask
@@ -126,11 +126,17 @@ class TaskmasterMachine(RuleBasedStateMachine):
         victim = data.draw(st.sampled_from(processes), label="victim")
         self.seen_processes |= set(processes)
         self.expose_running()
+        ours = victim.parent() == os.getpid()
         try:
             os.kill(victim.pid, signal.SIGKILL)
         except ProcessLookupError:
             return
         wait_until_gone({victim}, 10.0)
+        if not ours:
+            # A proxy's instance: the taskmaster learns of its death from the
+            # proxy, which reaps it first.  Until then a task handed to it
+            # fails, which no task made after the kill should.
+            wait_until_reaped(victim, 10.0)
 
     # -- invariants ----------------------------------------------------------------
 

@@ -60,6 +60,11 @@ class Process:
         stat = _stat(self.pid)
         return stat is not None and stat[2] == self.started and stat[1] != "Z"
 
+    def parent(self) -> int | None:
+        """The parent's pid, or None once this process is gone."""
+        stat = _stat(self.pid)
+        return stat[0] if stat is not None and stat[2] == self.started else None
+
 
 def descendants(root: int | None = None) -> set[Process]:
     """Every process below ``root`` (default: this one), zombies included."""
@@ -95,6 +100,19 @@ def wait_until_gone(processes: set[Process], limit: float) -> set[Process]:
         _wait_for_exit(process.pid, deadline - time.monotonic())
         left = {process for process in left if process.running()}
     return left
+
+
+def wait_until_reaped(process: Process, limit: float) -> bool:
+    """Wait (at most ``limit`` seconds) until ``process`` is gone from the
+    process table, its parent having reaped it; whether it is.  There is no
+    event for another process's child being reaped: this looks every
+    millisecond."""
+    deadline = time.monotonic() + limit
+    while process.alive():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+    return True
 
 
 def _wait_for_exit(pid: int, limit: float) -> None:

@@ -209,7 +209,7 @@ class Taskmaster:
         Blocks until the next message or deadline when tasks are running and
         nothing has finished yet.
         """
-        if self._selector is not None and not self._busy():
+        if self._selector is not None and self._any_idle():
             # Notice instances and proxies that ended while idle (killed,
             # stopped), so the next task starts a fresh one instead of failing.
             self._poll(0.0)
@@ -564,6 +564,13 @@ class Taskmaster:
             if instance.window:
                 return True
         return False
+
+    def _any_idle(self) -> bool:
+        """Whether an instance waits for a task (or none runs at all)."""
+        for instance in self._instances.values():
+            if not instance.window:
+                return True
+        return not self._instances
 
     def _nearest_deadline(self) -> float | None:
         """When the first running task with a timeout runs out of time."""

@@ -172,6 +172,42 @@ def test_a_worker_killed_by_a_sibling(taskmaster, tasks):
         os.kill(pids[0], 0)
 
 
+def is_zombie(pid: int) -> bool:
+    """Whether ``pid`` has ended and waits to be reaped (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.needs("isolation")
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+def test_an_idle_worker_killed_while_another_runs_is_replaced(taskmaster, tasks):
+    """The next task must not go to the dead instance: the taskmaster looks
+    for ended instances before a hand-out while any instance is idle."""
+    first, second = tasks.run_all(taskmaster, tasks.Where(), tasks.Where())
+    instances = {first.get_result()[0], second.get_result()[0]}
+    assert len(instances) == 2
+    pids: list = []
+    busy = Victim(pids)
+    taskmaster.run_task(busy)
+    while not pids:
+        taskmaster.update()
+    (idle,) = instances - {pids[0]}
+    os.kill(idle, signal.SIGKILL)
+    tasks.wait_until(lambda: is_zombie(idle), 5, "the killed instance to end")
+
+    later = tasks.Where()
+    taskmaster.run_task(later)
+    while not later.get_promise().is_settled():
+        taskmaster.update()
+
+    assert later.get_error() is None
+    assert later.get_result()[0] not in instances
+    assert busy.get_error() is None and not busy.get_promise().is_settled()
+
+
 # -- crashes -------------------------------------------------------------------
 
 

@@ -239,7 +239,7 @@ def test_a_large_bytearray_travels_out_of_band() -> None:
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-def test_dumps_sends_large_bytes_out_of_band_up_to_two_tuples_deep(depth: int) -> None:
+def test_dumps_sends_large_bytes_out_of_band_up_to_one_tuple_deep(depth: int) -> None:
     payload = bytes(range(256)) * 300
     message: object = payload
     for _ in range(depth):
@@ -247,14 +247,19 @@ def test_dumps_sends_large_bytes_out_of_band_up_to_two_tuples_deep(depth: int) -
 
     pickled, buffers = dumps((message, message))
 
-    # Two tuples deep counts from the object, which is itself a tuple here.
-    assert len(buffers) == (1 if depth < 2 else 0)  # sent once
+    # The object is itself a tuple here: its items are one tuple deep.
+    assert len(buffers) == (1 if depth == 0 else 0)  # sent once
     loaded = loads(pickled, buffers)
     assert loaded == (message, message)
     first, second = loaded
     for _ in range(depth):
         first, second = first[1], second[1]
     assert first is second
+
+    pickled, buffers = dumps(message)
+
+    assert len(buffers) == (1 if depth < 2 else 0)
+    assert loads(pickled, buffers) == message
 
 
 PAYLOAD = bytes(range(256)) * 300

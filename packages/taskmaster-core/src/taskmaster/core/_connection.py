@@ -142,11 +142,7 @@ class Connection:
         while anything is left."""
         outbox = self._outbox
         while outbox:
-            if len(outbox) == 1:
-                # One small frame (a task, a result, an answer): the common case.
-                pieces = [outbox[0]]
-            else:
-                pieces = [outbox[i] for i in range(min(len(outbox), _MAX_PIECES))]
+            pieces = [outbox[i] for i in range(min(len(outbox), _MAX_PIECES))]
             try:
                 sent = self.sock.sendmsg(pieces)
             except (BlockingIOError, InterruptedError):
@@ -217,9 +213,6 @@ def _byte_view(piece: Bytes) -> memoryview:
 
 def _consume(outbox: deque[bytes | memoryview], sent: int) -> None:
     """Drop ``sent`` bytes from the front of ``outbox``."""
-    if len(outbox) == 1 and sent == len(outbox[0]):
-        outbox.clear()
-        return
     while sent and outbox:
         head = outbox[0]
         size = len(head)

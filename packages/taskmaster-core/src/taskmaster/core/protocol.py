@@ -48,7 +48,8 @@ OUT_OF_BAND_THRESHOLD = 1 << 16
 _LARGE_FRAME = 1 << 20
 _CHUNK_SIZE = 1 << 18  # what one read of a socket takes at most
 _JOINABLE = (bytes, bytearray)
-_LIFTABLE = frozenset((bytes, bytearray, tuple))
+_LIFTABLE = frozenset((bytes, bytearray))
+_LIFTED_TYPES = _LIFTABLE | {tuple}  # what _lift may change
 
 Bytes = bytes | bytearray | memoryview
 
@@ -127,44 +128,25 @@ def bytes_from_buffer(buffer: Any) -> bytes:
     return bytes(buffer)
 
 
-def _lift(obj: Any, depth: int = 2, lifted: dict[int, Any] | None = None) -> Any:
+def _lift(obj: Any) -> Any:
     """``obj`` with large ``bytes`` and ``bytearray`` wrapped to go out of band:
-    ``obj`` itself, or an item of a tuple up to ``depth`` tuples deep (a
-    task's result, a call's arguments).  Deeper ones stay in band.  An object
-    found twice gets one wrapper, so pickle's memo keeps it one object."""
+    ``obj`` itself, or an item of it when it is a tuple (a task's result, a
+    call's arguments).  Deeper ones stay in band.  An object found twice in
+    the tuple gets one wrapper, so pickle's memo keeps it one object."""
     kind = type(obj)
     if kind is bytes or kind is bytearray:
-        if len(obj) < OUT_OF_BAND_THRESHOLD:
-            return obj
-        if lifted is None:
-            return _OutOfBand(obj)
-        wrapper = lifted.get(id(obj))
-        if wrapper is None:
-            wrapper = lifted[id(obj)] = _OutOfBand(obj)
-        return wrapper
-    if kind is not tuple or not depth or not _holds_large(obj, depth):
-        # Every message is a tuple: most hold nothing large, and are sent as
-        # they are instead of rebuilt.
+        return _OutOfBand(obj) if len(obj) >= OUT_OF_BAND_THRESHOLD else obj
+    if kind is not tuple or _LIFTABLE.isdisjoint(map(type, obj)):
+        # Checked in C: most results and argument lists hold no bytes at all.
         return obj
-    lifted = {} if lifted is None else lifted
-    return tuple([_lift(item, depth - 1, lifted) for item in obj])
-
-
-def _holds_large(items: tuple[Any, ...], depth: int) -> bool:
-    """Whether :func:`_lift` would wrap anything among ``items``."""
-    if _LIFTABLE.isdisjoint(map(type, items)):
-        # Checked in C: most messages hold no bytes and no tuple at all.
-        return False
-    for item in items:
+    wrappers: dict[int, _OutOfBand] = {}
+    lifted = []
+    for item in obj:
         kind = type(item)
-        if kind is tuple:
-            if depth > 1 and _holds_large(item, depth - 1):
-                return True
-        elif kind is not bytes and kind is not bytearray:
-            continue
-        elif len(item) >= OUT_OF_BAND_THRESHOLD:
-            return True
-    return False
+        if (kind is bytes or kind is bytearray) and len(item) >= OUT_OF_BAND_THRESHOLD:
+            item = wrappers.setdefault(id(item), _OutOfBand(item))
+        lifted.append(item)
+    return tuple(lifted)
 
 
 def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
@@ -172,7 +154,8 @@ def dumps(obj: Any, portable: bool = True) -> tuple[bytes, list[memoryview]]:
 
     Out of band go objects that pickle as :class:`pickle.PickleBuffer`
     (NumPy arrays, for example) and large ``bytes`` and ``bytearray`` that are
-    ``obj`` or an item of it, or of a tuple in it, when ``obj`` is a tuple.
+    ``obj``, or an item of it when it is a tuple: the rule for the data of a
+    message (see :func:`encode_message`).
 
     The C pickler is tried first: it is several times faster than
     cloudpickle.  cloudpickle takes over for what the C pickler refuses
@@ -252,8 +235,8 @@ def encode_message(
     at = _DATA_ITEM.get(kind)
     if at is not None and type(message) is tuple and len(message) > at:
         data = message[at]
-        if type(data) in _LIFTABLE and data:  # (the type first: numpy has no bool)
-            lifted = _lift(data, 1)
+        if type(data) in _LIFTED_TYPES and data:
+            lifted = _lift(data)
             if lifted is not data:
                 message = (*message[:at], lifted, *message[at + 1 :])
     payload, buffers = _pickle(message, portable)
@@ -354,17 +337,6 @@ class FrameDecoder:
         # The common case: whole small frames, decoded straight from the read
         # buffer (no copy into _pending first).  Anything else goes to feed().
         chunk = self._chunk
-        if count >= _HEADER_SIZE:
-            kind, flags, buffers, channel, size = _unpack_header(chunk, 0)
-            member = _KINDS.get(kind)
-            if (
-                count == _HEADER_SIZE + size
-                and member is not None
-                and not (flags or buffers)
-                and count <= self.max_frame_size
-            ):
-                # Exactly one frame: a task, a result, a call or its answer.
-                return [Frame(member, channel, chunk[_HEADER_SIZE:count])]
         frames: list[Frame] = []
         position = 0
         while count - position >= _HEADER_SIZE:
@@ -376,7 +348,10 @@ class FrameDecoder:
                 break
             if end - position > self.max_frame_size:
                 break
-            frames.append(Frame(member, channel, chunk[start:end]))
+            frame = Frame(member, channel, chunk[start:end])
+            if end == count and not position:
+                return [frame]  # one frame, the usual read: a task, a call, an answer
+            frames.append(frame)
             position = end
         if position == count:
             return frames

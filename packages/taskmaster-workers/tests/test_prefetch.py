@@ -1,16 +1,19 @@
 """The prefetch window: a worker of short tasks holds its next tasks early,
 and that changes nothing a caller can see.
 
-Each test first runs empty tasks until every worker's average task time is
-tiny and its window large, then checks a rule of scheduling.
+Most tests first run empty tasks until every worker's average task time is
+tiny and its window large, then check a rule of scheduling.
 """
 
+import os
+import threading
+import time
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from taskmaster.core import Taskmaster, TaskTimeoutError, WorkerFailedError
+from taskmaster.core import Task, Taskmaster, TaskTimeoutError, WorkerFailedError
 
 
 def _warm(taskmaster: Taskmaster, tasks: Any, workers: int, window: int) -> None:
@@ -36,6 +39,46 @@ def test_a_short_queue_is_shared_out_evenly(make_taskmaster, tasks):
     # Every idle worker gets one before any gets a second, then two each:
     # not all four on the first worker that had room.
     assert sorted(Counter(task.get_result() for task in placed).values()) == [2, 2]
+
+
+class SleepWhere(Task):
+    """Sleeps 20 ms, then returns the process and thread it ran in."""
+
+    def run(self) -> tuple[int, int]:
+        time.sleep(0.02)
+        return os.getpid(), threading.get_ident()
+
+
+class SlowToPickle:
+    """Takes half a second to pickle: the parent is busy handing it over."""
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        time.sleep(0.5)
+        return SlowToPickle, ()
+
+
+@pytest.mark.needs("async")
+def test_a_first_task_measured_too_short_does_not_draw_the_queue(
+    make_taskmaster, tasks
+):
+    taskmaster = make_taskmaster(2)
+    # The first worker runs a 0.1 s task while the parent pickles the second
+    # worker's task, so the parent reads its READY and RESULT together and the
+    # task seems to have taken microseconds.  The second worker's 1.5 s task
+    # is measured about right.
+    quick, slow = tasks.Sleep(0.1), tasks.Sleep(1.5, SlowToPickle())
+    tasks.run_all(taskmaster, quick, slow)
+    # Internal, only to make sure the scenario is the one meant.
+    averages = sorted(i.average for i in taskmaster._instances.values())
+    assert averages[0] < 0.01 < 0.5 < averages[1]
+
+    placed = tasks.run_all(taskmaster, *[SleepWhere() for _ in range(12)])
+
+    # One sample is not enough to hand a worker a queue's worth of 20 ms
+    # tasks while the other runs one of them.
+    counts = Counter(task.get_result() for task in placed)
+    assert len(counts) == 2
+    assert min(counts.values()) >= 3
 
 
 @pytest.mark.needs("isolation")

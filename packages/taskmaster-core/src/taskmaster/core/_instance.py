@@ -35,6 +35,13 @@ logger = logging.getLogger(__name__)
 # PREFETCH_WINDOW.  Tasks of 15 µs get 64; tasks of 1 to 50 ms get 2.  A hand-over
 # costs a round trip (50 µs, ten times that on a busy machine): 0.1 to 1% of a
 # 50 ms task.
+#
+# The average is measured by the parent, from when it learnt that a task
+# started to when its result arrived, so one sample can be far off: a READY
+# and a RESULT read together make a 10 ms task look like 5 µs.  The window
+# therefore grows like TCP's slow start, at most doubling with each task the
+# instance finishes, and one bad sample costs a window of two, not a queue's
+# worth of tasks held by one worker while the others idle.
 PREFETCH_BELOW = 0.05
 PREFETCH_BUDGET = 0.002
 PREFETCH_WINDOW = 64
@@ -91,6 +98,7 @@ class Instance:
         self.ready = False
         self.gone = False
         self.average: float | None = None
+        self.ceiling = 1  # slow start: doubles with each finished task
         # A forked or threaded instance has our __main__; anything else needs
         # classes defined there pickled by value.
         self.portable = bool(channel) or not worker.shares_main_module
@@ -104,8 +112,8 @@ class Instance:
         if average is None or average >= PREFETCH_BELOW:
             return 1
         if average * PREFETCH_WINDOW <= PREFETCH_BUDGET:
-            return PREFETCH_WINDOW
-        return max(2, int(PREFETCH_BUDGET / average))
+            return self.ceiling
+        return min(self.ceiling, max(2, int(PREFETCH_BUDGET / average)))
 
     def deadline(self) -> float | None:
         if not self.window:
@@ -157,6 +165,8 @@ class Instance:
             took = now - head.started
             average = self.average
             self.average = took if average is None else 0.8 * average + 0.2 * took
+            if self.ceiling < PREFETCH_WINDOW:
+                self.ceiling *= 2
         if window:
             window[0].started = now
 

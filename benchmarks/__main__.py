@@ -6,6 +6,7 @@ import argparse
 import os
 
 from . import runner
+from .bytecode import compile_taskmaster
 from .peers import peer_setups
 from .report import render
 from .setups import taskmaster_setups
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     workloads = [workload for workload in WORKLOADS if workload.key in args.only]
     sizes = QUICK if args.quick else FULL
+    compile_taskmaster()
     setups = taskmaster_setups() + peer_setups()
     load_before = os.getloadavg()
     results = runner.run(workloads, setups, sizes, args.rounds, runner.say)

@@ -25,6 +25,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from .bytecode import compile_trees
+
 _ROOT = Path(__file__).resolve().parent.parent
 _PACKAGES = ("taskmaster-core", "taskmaster-workers", "taskmaster-proxy")
 
@@ -92,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         trees = {"before": _extract(args.base, Path(folder)), "after": _ROOT}
+        compile_trees(
+            tree / "packages" / package / "src"
+            for tree in trees.values()
+            for package in _PACKAGES
+        )
         for row in args.rows:
             figures: dict[str, list[float]] = {"before": [], "after": []}
             for number in range(args.rounds):

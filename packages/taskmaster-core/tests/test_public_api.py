@@ -114,8 +114,16 @@ def test_errors_survive_pickling() -> None:
 
 def test_task_warning_is_a_picklable_value() -> None:
     warning = TaskWarning("careful", DeprecationWarning, "task.py", 12)
-    assert pickle.loads(pickle.dumps(warning)) == warning
+    copy = pickle.loads(pickle.dumps(warning))
+    assert copy == warning and hash(copy) == hash(warning)
+    assert copy != TaskWarning("careful", DeprecationWarning, "task.py", 13)
     assert str(warning) == "task.py:12: DeprecationWarning: careful"
+    assert repr(warning) == (
+        "TaskWarning(message='careful', category=<class 'DeprecationWarning'>, "
+        "filename='task.py', lineno=12)"
+    )
+    with pytest.raises(AttributeError, match="cannot be changed"):
+        warning.lineno = 13
 
 
 def test_public_names_load_on_first_use() -> None:
@@ -128,6 +136,23 @@ def test_public_names_load_on_first_use() -> None:
         "assert 'Taskmaster' in dir(core)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_spawned_worker_imports_no_more_than_it_needs() -> None:
+    """Every module the runtime imports is paid for by each spawned worker's
+    start; these ones it does not need."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "import taskmaster.core.runtime\n"
+        "heavy = {'dataclasses', 'inspect', 'shutil', 'tempfile', 'sysconfig',\n"
+        "         'importlib.metadata', 'cloudpickle', 'taskmaster.core._process'}\n"
+        "print(sorted(heavy & (set(sys.modules) - before)))\n"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
+    assert imported.stdout == "[]\n"
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

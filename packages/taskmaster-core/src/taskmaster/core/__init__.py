@@ -8,8 +8,9 @@ for takes a third off the start of every ``ProcessWorker`` instance.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._errors import (
@@ -92,17 +93,5 @@ _SOURCES = {
     "._taskmaster": ("Taskmaster",),
     "._warning": ("TaskWarning",),
 }
-_SOURCE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
-
-def __getattr__(name: str) -> Any:
-    source = _SOURCE_OF.get(name)
-    if source is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(source, __name__), name)
-    globals()[name] = value  # the next lookup finds it directly
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _SOURCES)

@@ -9,7 +9,6 @@ annotations and cached on the class, so a task pays a dictionary lookup.
 from __future__ import annotations
 
 import enum
-import inspect
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_origin
@@ -145,6 +144,18 @@ class FieldSides:
         self.not_returned = not_returned
 
 
+def _own_annotations(klass: type) -> dict[str, Any]:
+    """The annotations ``klass`` itself declares, as written (strings under
+    ``from __future__ import annotations``).
+
+    What ``inspect.get_annotations(klass)`` gives, without importing
+    ``inspect`` into every worker: since Python 3.10 a class's
+    ``__annotations__`` holds only its own, and built-in classes have none.
+    """
+    annotations = getattr(klass, "__annotations__", None)
+    return annotations if isinstance(annotations, dict) else {}
+
+
 def field_sides(cls: type) -> FieldSides:
     """The field sides of ``cls``, read from its annotations and cached."""
     cached = cls.__dict__.get("__taskmaster_field_sides__")
@@ -153,7 +164,7 @@ def field_sides(cls: type) -> FieldSides:
 
     sides: dict[str, Side] = {}
     for klass in reversed(cls.__mro__):
-        for name, annotation in inspect.get_annotations(klass).items():
+        for name, annotation in _own_annotations(klass).items():
             side = side_of_annotation(klass, name, annotation)
             if side is not None:
                 sides[name] = side

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+
+from ._value import FrozenValue
 
 
-@dataclass(frozen=True)
-class TaskWarning:
+class TaskWarning(FrozenValue):
     """A warning that a task raised while it ran.
 
     It is what :meth:`Task.handle_warning` receives, the translation of the
-    seed's "uncritical errors".  It holds only plain values, so it pickles.
+    seed's "uncritical errors".  It holds only plain values, so it pickles,
+    compares by value and cannot be changed.
     """
+
+    __match_args__ = ("message", "category", "filename", "lineno")
+    __slots__ = __match_args__
 
     message: str
     category: type[Warning]
     filename: str
     lineno: int
+
+    def __init__(
+        self, message: str, category: type[Warning], filename: str, lineno: int
+    ) -> None:
+        set_value = object.__setattr__  # FrozenValue's refuses
+        set_value(self, "message", message)
+        set_value(self, "category", category)
+        set_value(self, "filename", filename)
+        set_value(self, "lineno", lineno)
 
     @classmethod
     def from_message(cls, message: warnings.WarningMessage) -> TaskWarning:

@@ -23,7 +23,6 @@ import enum
 import pickle
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ._errors import ProtocolError
@@ -78,19 +77,36 @@ _KINDS = {int(kind): kind for kind in MessageKind}
 _DATA_ITEM = {MessageKind.RESULT: 1, MessageKind.CALL: 3, MessageKind.ANSWER: 1}
 
 
-@dataclass(slots=True)
 class Frame:
     """One decoded frame: its kind, channel, payload and out-of-band buffers.
 
     A decoder receives each out-of-band buffer into a ``bytearray`` of its
     own, and a large ``bytearray`` that travelled out of band is that very
     object after :meth:`load` (nothing is copied): load a frame once.
+
+    A plain class, not a dataclass: every worker imports this module, and
+    ``dataclasses`` would add its imports to each spawned worker's start.
     """
 
-    kind: MessageKind
-    channel: int
-    payload: Bytes
-    buffers: tuple[Bytes, ...] = ()
+    __slots__ = ("buffers", "channel", "kind", "payload")
+
+    def __init__(
+        self,
+        kind: MessageKind,
+        channel: int,
+        payload: Bytes,
+        buffers: tuple[Bytes, ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.channel = channel
+        self.payload = payload
+        self.buffers = buffers
+
+    def __repr__(self) -> str:
+        return (
+            f"Frame({self.kind.name}, channel={self.channel}, "
+            f"{len(self.payload)} bytes, {len(self.buffers)} buffers)"
+        )
 
     def load(self) -> Any:
         """Unpickle the payload, handing the out-of-band buffers back to pickle."""

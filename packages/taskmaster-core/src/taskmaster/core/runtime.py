@@ -350,7 +350,19 @@ def serve_process(sock: socket.socket, crash_fd: int | None = None) -> None:
 
 def serve_spawned(config: dict[str, Any]) -> None:
     """Entry point of a worker started by :func:`spawn_python` (ProcessWorker)."""
-    from ._process import spawned_socket
-
     sock, crash_fd = spawned_socket(config)
     serve_process(sock, crash_fd)
+
+
+def spawned_socket(config: dict[str, Any]) -> tuple[socket.socket, int | None]:
+    """In the spawned interpreter: the socket and crash file the parent passed.
+
+    Here, not beside ``spawn_python``, so that a spawned worker does not
+    import the parent's side of spawning (shutil, tempfile, sysconfig).
+    """
+    sock = socket.socket(fileno=config["fd"])
+    os.set_inheritable(sock.fileno(), False)
+    crash_fd = config.get("crash_fd")
+    if crash_fd is not None:
+        os.set_inheritable(crash_fd, False)
+    return sock, crash_fd

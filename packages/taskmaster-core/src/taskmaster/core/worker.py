@@ -13,11 +13,11 @@ from __future__ import annotations
 import signal as _signal
 import socket
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._errors import FatalPythonError, TaskmasterError, WorkerFailedError
 from ._options import HasOptions, TaskmasterOptions
+from ._value import FrozenValue
 
 if TYPE_CHECKING:
     from ._factory import TaskFactoryInterface
@@ -28,13 +28,26 @@ FATAL_SIGNALS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class ExitStatus:
+class ExitStatus(FrozenValue):
     """How a worker instance ended: exit code or signal, and faulthandler's report."""
 
-    exitcode: int | None = None
-    signal: int | None = None
-    crash_report: str = ""
+    __match_args__ = ("exitcode", "signal", "crash_report")
+    __slots__ = __match_args__
+
+    exitcode: int | None
+    signal: int | None
+    crash_report: str
+
+    def __init__(
+        self,
+        exitcode: int | None = None,
+        signal: int | None = None,
+        crash_report: str = "",
+    ) -> None:
+        set_value = object.__setattr__  # FrozenValue's refuses
+        set_value(self, "exitcode", exitcode)
+        set_value(self, "signal", signal)
+        set_value(self, "crash_report", crash_report)
 
     def error(self, what: str = "the worker") -> TaskmasterError:
         """The error a task gets when its instance ended this way."""

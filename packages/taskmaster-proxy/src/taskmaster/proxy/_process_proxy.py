@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from taskmaster.core import TaskmasterOptions
-from taskmaster.core._process import spawn_python
+from taskmaster.core._spawn import spawn_python
 from taskmaster.core.proxy import Proxy
 from taskmaster.core.worker import WorkerHandle
 

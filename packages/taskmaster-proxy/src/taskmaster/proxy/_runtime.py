@@ -43,7 +43,6 @@ from typing import Any
 
 from taskmaster.core._connection import Connection, own
 from taskmaster.core._errors import ProtocolError
-from taskmaster.core._process import spawned_socket
 from taskmaster.core.protocol import (
     Frame,
     MessageKind,
@@ -52,7 +51,7 @@ from taskmaster.core.protocol import (
     encode_hello,
     encode_message,
 )
-from taskmaster.core.runtime import watch_parent
+from taskmaster.core.runtime import spawned_socket, watch_parent
 from taskmaster.core.worker import ExitStatus, WorkerHandle
 
 logger = logging.getLogger(__name__)

@@ -209,7 +209,7 @@ class Taskmaster:
         Blocks until the next message or deadline when tasks are running and
         nothing has finished yet.
         """
-        if self._selector is not None and self._any_idle():
+        if self._selector is not None and self._any_idle() and self._has_queued():
             # Notice instances and proxies that ended while idle (killed,
             # stopped), so the next task starts a fresh one instead of failing.
             self._poll(0.0)
@@ -325,7 +325,7 @@ class Taskmaster:
 
     def _dispatch(self) -> None:
         if not self._workers:
-            if self._factories or any(self._queues.values()):
+            if self._has_queued():
                 raise TaskmasterError(
                     "no workers: call add_worker(), add_workers() or "
                     "auto_detect_workers() first"
@@ -557,6 +557,11 @@ class Taskmaster:
             if fileno is not None:
                 own(fileno)
         return self._selector
+
+    def _has_queued(self) -> bool:
+        """Whether a hand-out may find a task: one is queued, or a factory may
+        make one."""
+        return bool(self._factories) or any(self._queues.values())
 
     def _busy(self) -> bool:
         # A loop, not any(generator): this runs several times per update.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pickle
 import subprocess
@@ -124,6 +125,31 @@ def test_task_warning_is_a_picklable_value() -> None:
     )
     with pytest.raises(AttributeError, match="cannot be changed"):
         warning.lineno = 13
+
+
+def test_task_warning_loads_as_pickled_by_earlier_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Earlier versions had TaskWarning as a frozen dataclass, which pickles
+    as the class and a dict of its fields; a runtime of such a version (on
+    another Python installation) can still send one."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Before:
+        message: str
+        category: type[Warning]
+        filename: str
+        lineno: int
+
+    Before.__module__ = TaskWarning.__module__
+    Before.__name__ = Before.__qualname__ = "TaskWarning"
+    with monkeypatch.context() as patch:
+        patch.setattr(sys.modules[TaskWarning.__module__], "TaskWarning", Before)
+        data = pickle.dumps(Before("careful", DeprecationWarning, "task.py", 12))
+
+    loaded = pickle.loads(data)
+
+    assert loaded == TaskWarning("careful", DeprecationWarning, "task.py", 12)
 
 
 def test_public_names_load_on_first_use() -> None:

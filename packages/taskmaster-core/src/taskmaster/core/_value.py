@@ -38,6 +38,13 @@ class FrozenValue:
     def __reduce__(self) -> tuple[type[FrozenValue], tuple[Any, ...]]:
         return type(self), self._values()
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Load what earlier versions pickled, when these classes were frozen
+        dataclasses: the class, then its fields as a dict.  A worker on
+        another Python installation may run such a version."""
+        for name in self.__match_args__:
+            object.__setattr__(self, name, state[name])
+
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"a {type(self).__name__} cannot be changed ({name!r})")
 

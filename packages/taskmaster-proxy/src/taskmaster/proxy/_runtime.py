@@ -16,12 +16,13 @@ Data flow, for the hosted instance on channel N (0 is the proxy's own)::
       end of stream  ------------>  kills every instance, exits
 
 The steps: greet the parent and check its greeting; then wait in one
-selector for frames from the parent, frames from the instances and the
-instances' pidfds.  Relayed frames keep their payload and buffers as bytes:
-the proxy unpickles only its own messages, never a task or a result.  When
-an instance ends (end of stream, or its pidfd says the process exited), the
-proxy relays every frame it still sent, reaps it and only then reports
-EXITED, so the parent sees a task's outcome before the instance's death.
+poller (epoll, the taskmaster's own) for frames from the parent, frames from
+the instances and the instances' pidfds.  Relayed frames keep their payload
+and buffers as bytes: the proxy unpickles only its own messages, never a
+task or a result.  When an instance ends (end of stream, or its pidfd says
+the process exited), the proxy relays every frame it still sent, reaps it
+and only then reports EXITED, so the parent sees a task's outcome before the
+instance's death.
 
 The proxy is single-threaded apart from one thread that waits for the parent
 to hang up (the loop notices too, but may be busy launching a worker): that
@@ -34,7 +35,6 @@ import contextlib
 import faulthandler
 import logging
 import os
-import selectors
 import signal
 import socket
 import sys
@@ -43,6 +43,7 @@ from typing import Any
 
 from taskmaster.core._connection import Connection, own
 from taskmaster.core._errors import ProtocolError
+from taskmaster.core._poller import READ, WRITE, Poller
 from taskmaster.core.protocol import (
     Frame,
     MessageKind,
@@ -102,9 +103,10 @@ class ProxyRuntime:
     """The loop of a proxy process: one parent connection, many instances."""
 
     def __init__(self, sock: socket.socket) -> None:
-        self.selector = selectors.DefaultSelector()
-        if hasattr(self.selector, "fileno"):
-            own(self.selector.fileno())
+        self.selector = Poller()
+        fileno = self.selector.fileno()
+        if fileno is not None:
+            own(fileno)
         self.parent = Connection(sock, self.selector)
         self.hosted: dict[int, Hosted] = {}
         self.exitcode: int | None = None
@@ -129,13 +131,13 @@ class ProxyRuntime:
     # -- the loop --------------------------------------------------------------
 
     def _step(self) -> None:
-        events = self.selector.select(self._wait_time())
+        events = self.selector.wait(self._wait_time())
 
         # Frames relayed to the parent in one step leave in one sendmsg.
         self.parent.cork()
         try:
-            for key, mask in events:
-                self._handle(key.data, mask)
+            for data, mask in events:
+                self._handle(data, mask)
                 if self.exitcode is not None:
                     return
         finally:
@@ -144,9 +146,9 @@ class ProxyRuntime:
 
     def _handle(self, data: Any, mask: int) -> None:
         if isinstance(data, Connection):
-            if mask & selectors.EVENT_WRITE and not data.closed:
+            if mask & WRITE and not data.closed:
                 data.flush()
-            if mask & selectors.EVENT_READ and not data.closed:
+            if mask & READ and not data.closed:
                 self._read(data)
         elif (
             isinstance(data, _ExitWatch)
@@ -257,7 +259,7 @@ class ProxyRuntime:
         self.hosted[channel] = hosted
         exit_fd = handle.exit_fileno()
         if exit_fd is not None:
-            self.selector.register(exit_fd, selectors.EVENT_READ, _ExitWatch(hosted))
+            self.selector.register(exit_fd, READ, _ExitWatch(hosted))
 
     def _terminate(self, channel: int) -> None:
         hosted = self.hosted.get(channel)

@@ -94,7 +94,11 @@ def _table(profiler: cProfile.Profile, top: int) -> str:
     return out.getvalue()
 
 
-def _run_empty(taskmaster: Taskmaster, count: int) -> None:
+def _run_empty(taskmaster: Taskmaster, count: int, one_at_a_time: bool = False) -> None:
+    if one_at_a_time:
+        for _ in range(count):
+            taskmaster.run_task(EmptyTask()).wait()
+        return
     for _ in range(count):
         taskmaster.run_task(EmptyTask())
     taskmaster.wait()
@@ -113,14 +117,15 @@ class ProcessTime(Task):
         return time.process_time()
 
 
-def measure_cpu(count: int) -> tuple[float, float, float]:
-    """Wall, parent CPU and children's CPU, in seconds per task (2 workers)."""
+def measure_cpu(count: int, one_at_a_time: bool = False) -> tuple[float, float, float]:
+    """Wall, parent CPU and children's CPU, in seconds per task (2 workers),
+    with every task submitted at once or each waited for before the next."""
     taskmaster = _started(2)
     try:
         children = child_pids()
         before = sum(_cpu_seconds(pid) for pid in children)
         start_cpu, start = time.process_time(), time.perf_counter()
-        _run_empty(taskmaster, count)
+        _run_empty(taskmaster, count, one_at_a_time)
         wall = time.perf_counter() - start
         parent = time.process_time() - start_cpu
         child = sum(_cpu_seconds(pid) for pid in children) - before
@@ -276,6 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         f"wall {wall * 1e6:.1f} µs, parent CPU {parent_cpu * 1e6:.1f} µs, "
         f"children CPU {children_cpu * 1e6:.1f} µs (from /proc: clock ticks, "
         f"coarse); one worker alone, read inside it: {worker_cpu * 1e6:.1f} µs"
+    )
+    wall, parent_cpu_alone, children_cpu_alone = measure_cpu(
+        args.tasks // 4, one_at_a_time=True
+    )
+    print(
+        f"\none task at a time: wall {wall * 1e6:.1f} µs, parent CPU "
+        f"{parent_cpu_alone * 1e6:.1f} µs, children CPU "
+        f"{children_cpu_alone * 1e6:.1f} µs per task (run under `taskset -c 0` "
+        "to see the same code without the wake-ups of idle CPUs)"
     )
     parent_table, parent_phases = profile_parent(args.tasks, args.top)
     child_table, child_phases = profile_child(args.tasks, args.top)

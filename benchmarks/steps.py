@@ -36,6 +36,7 @@ from taskmaster.core._context import current_runtime
 from taskmaster.core._instance import Assignment, Instance
 from taskmaster.core.protocol import FrameDecoder, MessageKind, encode_message, join
 from taskmaster.core.runtime import Runtime
+from taskmaster.core.worker import WorkerHandle
 from taskmaster.workers import ForkWorker
 
 from .tasks import CallTask, EmptyTask
@@ -75,7 +76,7 @@ class Steps:
             sys.setprofile(None)
 
 
-class _Handle:
+class _Handle(WorkerHandle):
     """The handle of a worker that is only a socket in this process."""
 
     pid = 0
@@ -121,7 +122,7 @@ def _answer_tasks(sock: socket.socket) -> None:
         for frame in frames:
             if frame.kind is MessageKind.RUN:
                 task_id, _ = frame.load()
-                result = (task_id, None, {})
+                result: tuple[int, None, dict[str, Any]] = (task_id, None, {})
                 sock.sendall(join(encode_message(MessageKind.RESULT, result)))
 
 
@@ -146,7 +147,7 @@ def parent_call(steps: Steps) -> None:
     task = CallTask(0)
     instance.window.append(Assignment(task, task.get_promise(), 7, None))
     for number in range(WARM_UP + 1):
-        call = (number, 7, "pong", (), {}, {})
+        call: tuple[Any, ...] = (number, 7, "pong", (), {}, {})
         far.sendall(join(encode_message(MessageKind.CALL, call, portable=False)))
         if number < WARM_UP:
             taskmaster.update()
@@ -166,7 +167,7 @@ def worker_call(steps: Steps) -> None:
     current_runtime.set((runtime, task))
     call_ids = itertools.count(1)
     for number in range(WARM_UP + 1):
-        answer = (next(call_ids), None, {})
+        answer: tuple[int, None, dict[str, Any]] = (next(call_ids), None, {})
         far.sendall(join(encode_message(MessageKind.ANSWER, answer, portable=False)))
         if number < WARM_UP:
             task.call(task.pong)

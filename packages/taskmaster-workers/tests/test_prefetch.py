@@ -49,24 +49,46 @@ class SleepWhere(Task):
         return os.getpid(), threading.get_ident()
 
 
-class SlowToPickle:
-    """Takes half a second to pickle: the parent is busy handing it over."""
+class SleepThenMark(Task):
+    """Sleeps, then creates the file ``marker``."""
 
-    def __reduce__(self) -> tuple[type, tuple[()]]:
-        time.sleep(0.5)
-        return SlowToPickle, ()
+    def __init__(self, seconds: float, marker: str) -> None:
+        self.seconds = seconds
+        self.marker = marker
+
+    def run(self) -> None:
+        time.sleep(self.seconds)
+        with open(self.marker, "w"):
+            pass
+
+
+class PickledAfterMark:
+    """Pickles only once the file ``marker`` exists, and a moment later: the
+    parent, busy handing it over, reads nothing from its workers meanwhile."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the task that made the file sends its result
+        return PickledAfterMark, (self.marker,)
 
 
 @pytest.mark.needs("async")
 def test_a_first_task_measured_too_short_does_not_draw_the_queue(
-    make_taskmaster, tasks
+    make_taskmaster, tasks, tmp_path
 ):
     taskmaster = make_taskmaster(2)
     # The first worker runs a 0.1 s task while the parent pickles the second
-    # worker's task, so the parent reads its READY and RESULT together and the
-    # task seems to have taken microseconds.  The second worker's 1.5 s task
-    # is measured about right.
-    quick, slow = tasks.Sleep(0.1), tasks.Sleep(1.5, SlowToPickle())
+    # worker's task, which waits for the first one's end, so the parent reads
+    # its READY and RESULT together and the task seems to have taken
+    # microseconds.  The second worker's 1.5 s task is measured about right.
+    marker = str(tmp_path / "first task done")
+    quick = SleepThenMark(0.1, marker)
+    slow = tasks.Sleep(1.5, PickledAfterMark(marker))
     tasks.run_all(taskmaster, quick, slow)
     # Internal, only to make sure the scenario is the one meant.
     averages = sorted(i.average for i in taskmaster._instances.values())

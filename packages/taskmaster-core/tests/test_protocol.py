@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import threading
+from collections import deque
 
 import pytest
 from hypothesis import given
@@ -152,41 +153,75 @@ def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in itertools.pairwise(bounds)]
 
 
-def _decode(pieces: list[bytes], decoder: FrameDecoder | None = None) -> list[Frame]:
-    decoder = decoder or FrameDecoder()
+class _Reads:
+    """A stream that arrives in the given pieces, one per ``recv_into``, as a
+    socket's reads would bring it: the decoder's read path, with the splits
+    under the test's control (a real socket pair joins and splits writes as
+    it likes)."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = deque(piece for piece in pieces if piece)
+
+    def recv_into(self, view: memoryview) -> int:
+        if not self.pieces:
+            return 0  # end of stream
+        piece = self.pieces.popleft()
+        count = min(len(view), len(piece))
+        view[:count] = piece[:count]
+        if count < len(piece):
+            self.pieces.appendleft(piece[count:])
+        return count
+
+
+def _decode(pieces: list[bytes], via: str = "feed") -> list[Frame]:
+    """Decode a stream given in ``pieces``, through feed() or read_from()."""
+    decoder = FrameDecoder()
     frames = []
-    for piece in pieces:
-        frames += decoder.feed(piece)
+    if via == "feed":
+        for piece in pieces:
+            frames += decoder.feed(piece)
+    else:
+        reads = _Reads(pieces)
+        while (more := decoder.read_from(reads)) is not None:
+            frames += more
     assert decoder.at_boundary()
     return frames
 
 
+ways = pytest.mark.parametrize("via", ["feed", "read_from"])
+
+
+@ways
 @pytest.mark.parametrize("kind", list(MessageKind))
-def test_every_kind_round_trips_whole_and_byte_by_byte(kind: MessageKind) -> None:
+def test_every_kind_round_trips_whole_and_byte_by_byte(
+    kind: MessageKind, via: str
+) -> None:
     message = (kind.name, 7, [1.5, None], {"b": b"\x00\xff"})
     data = join(encode_message(kind, message, channel=3))
 
     for pieces in ([data], [data[i : i + 1] for i in range(len(data))]):
-        (frame,) = _decode(pieces)
+        (frame,) = _decode(pieces, via)
         assert (frame.kind, frame.channel) == (kind, 3)
         assert frame.load() == message
 
 
+@ways
 @given(st.lists(st.tuples(kinds, messages, channels), max_size=6), st.data())
 def test_streams_round_trip_in_random_chunks(
-    sent: list[tuple[MessageKind, object, int]], data: st.DataObject
+    via: str, sent: list[tuple[MessageKind, object, int]], data: st.DataObject
 ) -> None:
     stream = b"".join(join(encode_message(k, m, c)) for k, m, c in sent)
     cuts = data.draw(st.lists(st.integers(0, max(len(stream), 1)), max_size=12))
 
-    frames = _decode(_chunks(stream, cuts))
+    frames = _decode(_chunks(stream, cuts), via)
 
     assert [(f.kind, f.load(), f.channel) for f in frames] == sent
 
 
+@ways
 @given(st.integers(0, 200), st.data())
 def test_large_and_out_of_band_frames_round_trip_in_random_chunks(
-    extra: int, data: st.DataObject
+    via: str, extra: int, data: st.DataObject
 ) -> None:
     # One frame above 1 MiB (received into its own allocation; a list keeps
     # the bytes in band), one with an out-of-band buffer, and small frames
@@ -202,7 +237,7 @@ def test_large_and_out_of_band_frames_round_trip_in_random_chunks(
     stream = b"".join(join(encode_message(k, m)) for k, m in sent)
     cuts = data.draw(st.lists(st.integers(0, len(stream)), max_size=8))
 
-    frames = _decode(_chunks(stream, cuts))
+    frames = _decode(_chunks(stream, cuts), via)
 
     assert [f.kind for f in frames] == [kind for kind, _ in sent]
     assert [len(f.buffers) for f in frames] == [0, 0, 1, 0]

@@ -171,16 +171,7 @@ class Connection:
         Raises ProtocolError for a malformed stream.
         """
         decoder = self.decoder
-        try:
-            frames = decoder.read_from(self.sock)
-        except (BlockingIOError, InterruptedError):
-            return []
-        except OSError:
-            frames = None
-        # A read that did not fill the buffer emptied the socket: the selector
-        # (level-triggered) reports anything that comes later.
-        if frames is None or decoder.drained or len(frames) >= 256:
-            return frames
+        frames: list[Frame] = []
         while True:
             try:
                 more = decoder.read_from(self.sock)
@@ -191,6 +182,8 @@ class Connection:
             if more is None:
                 return frames or None
             frames += more
+            # A read that did not fill the buffer emptied the socket: the
+            # selector (level-triggered) reports anything that comes later.
             if decoder.drained or len(frames) >= 256:
                 return frames
 

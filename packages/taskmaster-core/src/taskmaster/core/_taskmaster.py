@@ -332,7 +332,7 @@ class Taskmaster:
                 )
             return
         self._factory_fed = False
-        if not self._factories and not any(self._queues.values()):
+        if not self._has_queued():
             return
         try:
             # Every worker gets one task before any gets a second, and windows

@@ -334,7 +334,7 @@ class FrameDecoder:
             self._large = None
             return frames + self.feed(data) if len(data) else frames
         self._pending += data
-        return self._drain()
+        return self._drain(self._pending, len(self._pending))
 
     def read_from(self, sock: Any) -> list[Frame] | None:
         """Read what the socket has; None at end of stream.
@@ -349,29 +349,9 @@ class FrameDecoder:
         self.drained = count < _CHUNK_SIZE
         if self._pending:
             return self.feed(self._chunk_view[:count])
-
-        # The common case: whole small frames, decoded straight from the read
-        # buffer (no copy into _pending first).  Anything else goes to feed().
-        chunk = self._chunk
-        frames: list[Frame] = []
-        position = 0
-        while count - position >= _HEADER_SIZE:
-            kind, flags, buffers, channel, size = _unpack_header(chunk, position)
-            start = position + _HEADER_SIZE
-            end = start + size
-            member = _KINDS.get(kind)
-            if end > count or buffers or flags or member is None:
-                break
-            if end - position > self.max_frame_size:
-                break
-            frame = Frame(member, channel, chunk[start:end])
-            if end == count and not position:
-                return [frame]  # one frame, the usual read: a task, a call, an answer
-            frames.append(frame)
-            position = end
-        if position == count:
-            return frames
-        return frames + self.feed(self._chunk_view[position:count])
+        # Frames are split straight from the read buffer: only the start of a
+        # frame still incomplete is copied, into _pending.
+        return self._drain(self._chunk, count)
 
     def _read_large(self, sock: Any) -> list[Frame] | None:
         """Receive the rest of a large frame straight into its own buffers."""
@@ -388,56 +368,54 @@ class FrameDecoder:
         self._large = None
         return [large.frame()]
 
-    def _drain(self) -> list[Frame]:
+    def _drain(self, buffer: bytearray, size: int) -> list[Frame]:
+        """The whole frames in the first ``size`` bytes of ``buffer`` (the read
+        buffer, or ``_pending``); what follows them is kept in ``_pending``,
+        or in ``_large`` when it begins a large frame."""
         frames: list[Frame] = []
-        pending = self._pending
-        size = len(pending)
         position = 0
-        while size - position >= HEADER.size:
-            kind, flags, count, channel, payload_size = HEADER.unpack_from(
-                pending, position
-            )
+        while size - position >= _HEADER_SIZE:
+            kind, flags, count, channel, payload_size = _unpack_header(buffer, position)
             if (
                 flags
                 or kind not in _KINDS
-                or HEADER.size + payload_size > self.max_frame_size
+                or _HEADER_SIZE + payload_size > self.max_frame_size
             ):
                 self._check_header(kind, flags, payload_size)
             if not count:
                 # The common case, a small frame without buffers: its payload
                 # is a slice of what was read.
-                start = position + HEADER.size
+                start = position + _HEADER_SIZE
                 end = start + payload_size
                 if end <= size:
-                    frames.append(Frame(_KINDS[kind], channel, pending[start:end]))
+                    frames.append(Frame(_KINDS[kind], channel, buffer[start:end]))
                     position = end
                     continue
                 if payload_size < _LARGE_FRAME:
                     break
-            table_end = position + HEADER.size + count * BUFFER_LENGTH.size
-            if len(pending) < table_end:
+            table_end = position + _HEADER_SIZE + count * BUFFER_LENGTH.size
+            if size < table_end:
                 break
             lengths = [
-                BUFFER_LENGTH.unpack_from(pending, position + HEADER.size + i * 8)[0]
+                BUFFER_LENGTH.unpack_from(buffer, position + _HEADER_SIZE + i * 8)[0]
                 for i in range(count)
             ]
             body_size = payload_size + sum(lengths)
             self._check_size(table_end - position + body_size)
 
-            available = len(pending) - table_end
-            if available >= body_size or count or body_size >= _LARGE_FRAME:
-                large = _LargeFrame(_KINDS[kind], channel, payload_size, lengths)
-                large.fill(memoryview(pending)[table_end : table_end + body_size])
-                position = table_end + min(available, body_size)
-                if large.complete():
-                    frames.append(large.frame())
-                    continue
-                self._large = large
-            break
-        del pending[:position]
-        if self._large is not None and pending:
-            rest, self._pending = bytes(pending), bytearray()
-            frames += self.feed(rest)
+            # A frame with buffers, or a large one: received into buffers of
+            # its own, the rest of it straight from the socket.
+            position = table_end + min(size - table_end, body_size)
+            large = _LargeFrame(_KINDS[kind], channel, payload_size, lengths)
+            large.fill(memoryview(buffer)[table_end:position])
+            if not large.complete():
+                self._large = large  # it took everything left
+                break
+            frames.append(large.frame())
+        if buffer is self._pending:
+            del buffer[:position]
+        elif position < size:
+            self._pending += memoryview(buffer)[position:size]
         return frames
 
     def _check_header(self, kind: int, flags: int, payload_size: int) -> None:
